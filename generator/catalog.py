@@ -1,0 +1,134 @@
+"""Facts about AWS that the config model validates against.
+
+Kept in one place so a new Glue version, worker type or engine is a one-line change, and so the
+tests can enumerate them. Sources: the AWS Glue developer guide (worker types, job API,
+`ExecutionClass`), the RDS user guide (engines, parameter groups, log exports) and the research
+notes in `shared/docs/terraform-peers.md` §3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GLUE_VERSIONS: tuple[str, ...] = ("3.0", "4.0", "5.0", "5.1", "6.0")
+"""Glue versions that are not end-of-life. 0.9, 1.0 and 2.0 are refused."""
+
+PYTHONSHELL_GLUE_VERSION = "3.0"
+"""Python shell jobs exist only on Glue 3.0 (Python 3.9); 4.0 and later are Spark only."""
+
+COMMANDS: tuple[str, ...] = ("glueetl", "gluestreaming", "pythonshell")
+
+
+@dataclass(frozen=True)
+class WorkerType:
+    """Which commands and Glue versions accept a worker type."""
+
+    name: str
+    commands: tuple[str, ...]
+    min_glue_version: str
+
+
+WORKER_TYPES: dict[str, WorkerType] = {
+    w.name: w
+    for w in (
+        WorkerType("G.025X", ("gluestreaming",), "3.0"),
+        WorkerType("G.1X", ("glueetl", "gluestreaming"), "3.0"),
+        WorkerType("G.2X", ("glueetl", "gluestreaming"), "3.0"),
+        WorkerType("G.4X", ("glueetl",), "3.0"),
+        WorkerType("G.8X", ("glueetl",), "3.0"),
+        WorkerType("G.12X", ("glueetl",), "4.0"),
+        WorkerType("G.16X", ("glueetl",), "4.0"),
+        WorkerType("R.1X", ("glueetl",), "4.0"),
+        WorkerType("R.2X", ("glueetl",), "4.0"),
+        WorkerType("R.4X", ("glueetl",), "4.0"),
+        WorkerType("R.8X", ("glueetl",), "4.0"),
+    )
+}
+
+FLEX_WORKER_TYPES: tuple[str, ...] = ("G.1X", "G.2X")
+"""FLEX runs only glueetl on Glue >= 3.0 with these worker types (Glue API `ExecutionClass`)."""
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sort key for dotted versions ("5.0" < "5.1" < "6.0")."""
+    return tuple(int(part) for part in version.split("."))
+
+
+@dataclass(frozen=True)
+class Engine:
+    """How an RDS engine maps onto Terraform resources, parameters and JDBC."""
+
+    name: str
+    aurora: bool
+    default_port: int
+    default_version: str
+    jdbc_scheme: str
+    tls_parameter: str
+    log_exports: tuple[str, ...]
+
+    def parameter_group_family(self, version: str) -> str:
+        """RDS parameter group family, e.g. postgres16, mysql8.0, aurora-postgresql16."""
+        parts = version.split(".")
+        if self.jdbc_scheme == "postgresql":
+            return f"{self.name}{parts[0]}"
+        return f"{self.name}{parts[0]}.{parts[1]}"
+
+
+ENGINES: dict[str, Engine] = {
+    e.name: e
+    for e in (
+        Engine(
+            "postgres",
+            False,
+            5432,
+            "16.8",
+            "postgresql",
+            "rds.force_ssl",
+            ("postgresql", "upgrade"),
+        ),
+        Engine(
+            "mysql",
+            False,
+            3306,
+            "8.0.41",
+            "mysql",
+            "require_secure_transport",
+            ("error", "general", "slowquery"),
+        ),
+        Engine(
+            "aurora-postgresql", True, 5432, "16.6", "postgresql", "rds.force_ssl", ("postgresql",)
+        ),
+        Engine(
+            "aurora-mysql",
+            True,
+            3306,
+            "8.0.mysql_aurora.3.08.2",
+            "mysql",
+            "require_secure_transport",
+            ("audit", "error", "slowquery"),
+        ),
+    )
+}
+
+INTERFACE_ENDPOINTS: tuple[str, ...] = (
+    "glue",
+    "kms",
+    "logs",
+    "monitoring",
+    "secretsmanager",
+    "sts",
+)
+"""Interface endpoints glueprint knows how to derive; `s3` is always a gateway endpoint."""
+
+RESERVED_JOB_ARGUMENTS: tuple[str, ...] = (
+    "--TempDir",
+    "--job-language",
+    "--job-bookmark-option",
+    "--enable-continuous-cloudwatch-log",
+    "--continuous-log-logGroup",
+    "--enable-metrics",
+    "--enable-glue-datacatalog",
+    "--extra-py-files",
+    "--data_bucket",
+)
+"""Arguments glueprint sets from typed config fields; setting them by hand would fight those."""

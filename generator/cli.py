@@ -1,0 +1,159 @@
+"""`glueprint` command line: generate, init, schema (and the etl commands).
+
+Bad input never shows a traceback: it prints each problem with the field and the fix and exits
+with status 2, having written nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from generator import __version__
+from generator.config import GlueprintConfig
+from generator.errors import ConfigError
+from generator.loader import LoadedConfig, default_config_dir, load_config, load_default
+from generator.render import render, resource_counts
+from generator.writer import write_tree
+
+out_console = Console()
+err_console = Console(stderr=True)
+
+SCHEMA_FILE = "glueprint.schema.json"
+
+
+class InputError(click.ClickException):
+    """Bad input: the message names what is wrong and how to fix it; exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: object = None) -> None:
+        err_console.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
+
+
+def _config_error(exc: ConfigError) -> InputError:
+    lines = [f"{len(exc.problems)} problem(s) in the config; nothing was written."]
+    lines += [str(p) for p in exc.problems]
+    return InputError("\n".join(lines))
+
+
+def _load(config: Path | None) -> LoadedConfig:
+    try:
+        return load_default() if config is None else load_config(config)
+    except ConfigError as exc:
+        raise _config_error(exc) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="glueprint")
+def cli() -> None:
+    """Secure AWS Glue ETL inside a VPC: generate, verify and run."""
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "-c",
+    "config",
+    type=click.Path(path_type=Path),
+    help="glueprint.yaml to render (default: the built-in seed architecture).",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("stack"),
+    show_default=True,
+    help="Directory for the Terraform root module.",
+)
+def generate(config: Path | None, out: Path) -> None:
+    """Render the Terraform stack for a config."""
+    loaded = _load(config)
+    rendered = render(loaded)
+    try:
+        result = write_tree(out, rendered.files)
+    except OSError as exc:
+        raise InputError(
+            f"{out}: cannot write ({exc.strerror}); nothing was changed.\n"
+            "  fix: choose a writable --out directory"
+        ) from None
+
+    counts = resource_counts(rendered.files, rendered.modules)
+    table = Table(title=f"{loaded.config.project}: Terraform modules in {out}")
+    table.add_column("module")
+    table.add_column("resource blocks", justify="right")
+    for module, count in counts.items():
+        table.add_row(module, str(count))
+    out_console.print(table)
+
+    endpoints = Table(title="Interface endpoints (S3 is always a free gateway endpoint)")
+    endpoints.add_column("service")
+    endpoints.add_column("why")
+    for endpoint in loaded.layout.endpoints:
+        endpoints.add_row(endpoint.service, "; ".join(endpoint.reasons))
+    if not loaded.layout.endpoints:
+        endpoints.add_row("-", "no job calls an AWS API other than S3")
+    out_console.print(endpoints)
+    for warning in loaded.layout.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    out_console.print(
+        f"{len(result.written)} file(s) written, {len(result.unchanged)} unchanged, "
+        f"{len(result.removed)} removed. Next: cd {out} && terraform init && terraform plan",
+        highlight=False,
+    )
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=Path("."))
+@click.option("--force", is_flag=True, help="Overwrite an existing glueprint.yaml.")
+def init(directory: Path, force: bool) -> None:
+    """Write a starter glueprint.yaml (with comments), its JSON Schema and an example job."""
+    source = default_config_dir()
+    targets = {
+        directory / "glueprint.yaml": (source / "glueprint.yaml").read_text(encoding="utf-8"),
+        directory / "jobs" / "my_glue_job.py": (source / "jobs" / "my_glue_job.py").read_text(
+            encoding="utf-8"
+        ),
+        directory / SCHEMA_FILE: schema_text(),
+    }
+    existing = [p for p in targets if p.exists() and p.name != SCHEMA_FILE]
+    if existing and not force:
+        raise InputError(
+            f"{existing[0]} already exists; nothing was written.\n"
+            "  fix: pass --force to overwrite, or choose another directory"
+        )
+    files = {p.relative_to(directory).as_posix(): text for p, text in targets.items()}
+    try:
+        write_tree(directory, files)
+    except OSError as exc:
+        raise InputError(
+            f"{directory}: cannot write ({exc.strerror}).\n  fix: choose a writable directory"
+        ) from None
+    out_console.print(
+        f"Wrote {directory / 'glueprint.yaml'}; render it with "
+        f"`glueprint generate --config {directory / 'glueprint.yaml'}`.",
+        highlight=False,
+    )
+
+
+def schema_text() -> str:
+    """The config's JSON Schema, for editors (yaml-language-server) and CI checks."""
+    schema = GlueprintConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of glueprint.yaml."""
+    sys.stdout.write(schema_text())
+
+
+def main() -> None:
+    """Console entry point."""
+    cli()

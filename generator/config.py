@@ -1,0 +1,273 @@
+"""The `glueprint.yaml` model: typed fields, secure defaults, and per-field validation.
+
+Field-level rules (types, ranges, name formats, enums) live here so pydantic reports them with
+their exact path. Rules that span several fields (subnets inside the VPC, a job's connections
+exist, worker type x Glue version x command) live in `generator.rules`, which runs after parsing;
+`generator.loader` is the one entry point that does both.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from generator.catalog import (
+    ENGINES,
+    GLUE_VERSIONS,
+    PYTHONSHELL_GLUE_VERSION,
+)
+
+LogRetentionDays = Literal[
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+]
+"""Values CloudWatch Logs accepts for `retention_in_days`."""
+ProjectName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$"),
+    Field(description="Lower-case name (3-24 chars: a-z, 0-9, '-') prefixed to every resource."),
+]
+ResourceName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"),
+    Field(description="Glue job or connection name: letters, digits, '_' and '-', max 128."),
+]
+BucketName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"),
+    Field(description="S3 bucket name: 3-63 chars of a-z, 0-9 and '-' (no dots: TLS breaks)."),
+]
+Region = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$"),
+    Field(description="AWS region, e.g. eu-west-1."),
+]
+GlueVersion = Literal["3.0", "4.0", "5.0", "5.1", "6.0"]
+EndpointService = Literal["glue", "kms", "logs", "monitoring", "secretsmanager", "sts"]
+
+assert set(GLUE_VERSIONS) == set(get_args(GlueVersion))  # keep catalog and model in step
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors (a typo must not silently fall back to a default)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class NetworkConfig(StrictModel):
+    """The private VPC. Subnets are computed from the VPC CIDR unless listed explicitly."""
+
+    vpc_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
+    """IPv4 CIDR of the VPC (/16 to /24)."""
+    azs: (
+        list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$")]]
+        | None
+    ) = None
+    """Explicit AZs (e.g. [eu-west-1a, eu-west-1b]); default: the region's first az_count."""
+    az_count: Annotated[int, Field(ge=2, le=6)] = 2
+    """How many AZs to use when `azs` is not given (letters a, b, c, ... of the region)."""
+    glue_subnet_prefix: Annotated[int, Field(ge=16, le=28)] = 20
+    """Prefix length of each Glue subnet. Glue takes one IP per worker, so keep these large."""
+    database_subnet_prefix: Annotated[int, Field(ge=16, le=28)] = 24
+    """Prefix length of each database subnet."""
+    glue_subnets: list[IPv4Network] | None = None
+    """Explicit Glue subnet CIDRs, one per AZ, in AZ order."""
+    database_subnets: list[IPv4Network] | None = None
+    """Explicit database subnet CIDRs, one per AZ, in AZ order."""
+    interface_endpoints: list[EndpointService] | None = None
+    """Interface endpoints to create. Default: derived from what the jobs use (see the summary)."""
+    flow_log_traffic: Literal["ALL", "REJECT", "ACCEPT"] = "ALL"
+    """Which traffic VPC flow logs record."""
+
+
+class DatabaseConfig(StrictModel):
+    """The RDS database the JDBC connections point at. Omit the section for no database."""
+
+    engine: Literal["postgres", "mysql", "aurora-postgresql", "aurora-mysql"] = "postgres"
+    """RDS engine."""
+    version: Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9A-Za-z_]+)*$")] = ""
+    """Engine version; default per engine (see generator/catalog.py)."""
+    instance_class: Annotated[str, StringConstraints(pattern=r"^db\.[a-z0-9-]+\.[a-z0-9]+$")] = (
+        "db.t4g.medium"
+    )
+    """Instance class (Aurora: class of each cluster instance)."""
+    allocated_storage_gb: Annotated[int, Field(ge=20, le=65536)] = 20
+    """Initial storage (RDS instances only; Aurora storage grows by itself)."""
+    max_allocated_storage_gb: Annotated[int, Field(ge=20, le=65536)] = 100
+    """Storage autoscaling ceiling (RDS instances only)."""
+    port: Annotated[int, Field(ge=1150, le=65535)] = 0
+    """Database port; default 5432 for PostgreSQL engines, 3306 for MySQL engines."""
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")] = "app"
+    """Name of the database created inside the instance; JDBC URLs point at it."""
+    master_username: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")] = (
+        "glueprint_admin"
+    )
+    """Master user name (its password is generated and kept by RDS in Secrets Manager)."""
+    multi_az: bool = True
+    """Standby in a second AZ (RDS) or a reader in a second AZ (Aurora)."""
+    backup_retention_days: Annotated[int, Field(ge=1, le=35)] = 7
+    """Automated backup retention."""
+    deletion_protection: bool = True
+    """Refuse `terraform destroy` of the database until this is turned off."""
+    performance_insights: bool = True
+    """Performance Insights, encrypted with the platform KMS key."""
+    monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60] = 60
+    """Enhanced Monitoring interval in seconds (0 turns it off)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        engine = ENGINES.get(data.get("engine", "postgres"))
+        if engine is None:
+            return data
+        data = dict(data)
+        data.setdefault("version", engine.default_version)
+        data.setdefault("port", engine.default_port)
+        return data
+
+
+class ConnectionConfig(StrictModel):
+    """A Glue connection in the private subnets."""
+
+    name: ResourceName
+    type: Literal["NETWORK", "JDBC"]
+    """NETWORK: VPC placement only (S3 through the gateway endpoint). JDBC: also the database."""
+    description: str = ""
+    per_az: bool = True
+    """One copy per AZ (`NAME`, `NAME-az2`, ...), all attached to jobs in order, for failover."""
+
+
+class JobConfig(StrictModel):
+    """A Glue job, placed in the VPC through its connections."""
+
+    name: ResourceName
+    script: Path
+    """Path of the job script, relative to the config file."""
+    description: str = ""
+    command: Literal["glueetl", "gluestreaming", "pythonshell"] = "glueetl"
+    glue_version: GlueVersion = "5.0"
+    """Glue version. Default 5.0 (Spark 3.5, Python 3.11, the local toolchain's Python);
+    Python shell jobs default to 3.0, the only version that runs them."""
+    worker_type: str | None = None
+    """Spark worker type (default G.1X); not allowed on pythonshell."""
+    workers: Annotated[int, Field(ge=1, le=299)] | None = None
+    """Number of Spark workers (default 2); not allowed on pythonshell."""
+    max_capacity: Annotated[float, Field(ge=0.0625, le=1.0)] | None = None
+    """Python shell DPUs (default 0.0625); pythonshell only."""
+    execution_class: Literal["STANDARD", "FLEX"] = "STANDARD"
+    timeout_minutes: Annotated[int, Field(ge=1, le=2880)] = 60
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 0
+    max_concurrent_runs: Annotated[int, Field(ge=1, le=1000)] = 1
+    connections: list[ResourceName] | None = None
+    """Connections the job uses, in failover order; default: every connection in the config."""
+    bookmarks: bool = True
+    """Glue job bookmarks (incremental processing); glueetl only, default on there."""
+    continuous_logging: bool = True
+    """Continuous CloudWatch logging to the job's own KMS-encrypted log group."""
+    metrics: bool = True
+    """CloudWatch job metrics."""
+    catalog: bool = False
+    """Use the Glue Data Catalog as the Hive metastore (adds the Glue endpoint and catalog IAM)."""
+    arguments: dict[Annotated[str, StringConstraints(pattern=r"^--[A-Za-z0-9_.-]+$")], str] = {}
+    """Extra job arguments (`--name: value`). Never secrets: Glue may log arguments."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _command_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if data.get("command") == "pythonshell":
+            data.setdefault("glue_version", PYTHONSHELL_GLUE_VERSION)
+            data.setdefault("max_capacity", 0.0625)
+        else:
+            data.setdefault("worker_type", "G.1X")
+            data.setdefault("workers", 2)
+        # Bookmarks exist for Spark batch jobs only (streaming jobs use Spark checkpoints).
+        data.setdefault("bookmarks", data.get("command", "glueetl") == "glueetl")
+        return data
+
+    @property
+    def is_spark(self) -> bool:
+        """Spark jobs (batch or streaming) have workers; Python shell jobs have DPUs."""
+        return self.command != "pythonshell"
+
+
+class StorageConfig(StrictModel):
+    """S3 buckets. Default names: `<project>-<purpose>-<account id>` (globally unique)."""
+
+    scripts_bucket: BucketName | None = None
+    """Bucket for job scripts (uploaded by Terraform)."""
+    data_bucket: BucketName | None = None
+    """Bucket for job input and output."""
+    temp_bucket: BucketName | None = None
+    """Bucket for `--TempDir` (expires after 7 days)."""
+    logs_bucket: BucketName | None = None
+    """Bucket receiving S3 server access logs of the other three."""
+    vpc_endpoint_only: bool = True
+    """Deny data and temp object access that does not come through the S3 gateway endpoint."""
+    admin_principal_arns: list[
+        Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$")]
+    ] = []
+    """IAM roles/users still allowed to reach the data and temp buckets from outside the VPC."""
+
+
+class GlueConfig(StrictModel):
+    """Account-level Glue settings."""
+
+    catalog_encryption: bool = True
+    """Encrypt the Data Catalog and connection passwords with the platform key.
+    Account- and region-wide: turn off if another stack manages these settings."""
+
+
+class GlueprintConfig(StrictModel):
+    """glueprint.yaml: one secure Glue-in-VPC platform."""
+
+    model_config = ConfigDict(title="glueprint.yaml")
+
+    project: ProjectName
+    region: Region
+    tags: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=128)],
+        Annotated[str, StringConstraints(max_length=256)],
+    ] = {}
+    """Tags on every resource (the provider's default_tags), next to `Project` and `ManagedBy`."""
+    log_retention_days: LogRetentionDays = 365
+    """Retention of every log group (flow logs, Glue job logs)."""
+    network: NetworkConfig = NetworkConfig()
+    database: DatabaseConfig | None = None
+    connections: list[ConnectionConfig] = []
+    storage: StorageConfig = StorageConfig()
+    glue: GlueConfig = GlueConfig()
+    jobs: list[JobConfig] = []
+
+    def job_connections(self, job: JobConfig) -> list[str]:
+        """The connections a job uses: its own list, or every connection by default."""
+        if job.connections is not None:
+            return list(job.connections)
+        return [c.name for c in self.connections]

@@ -1,0 +1,100 @@
+"""Write a rendered stack into a directory without ever leaving it half-written.
+
+Every file is first written to a temporary sibling; only when all of them are on disk are they
+moved into place with `os.replace` (atomic per file on POSIX). Generated files that the new
+render no longer contains (e.g. the endpoints module after the last endpoint went away) are
+removed, but only if they carry glueprint's header: the user's own files (Terraform state,
+`.terraform/`, lock files, notes) are never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.render import HEADER_MARK
+
+
+@dataclass
+class WriteResult:
+    """What a write changed, for the CLI summary."""
+
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def _file_mode() -> int:
+    """Mode a plainly created file gets under the current umask (mkstemp would give 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _is_generated(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            head = handle.read(400)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return HEADER_MARK in head
+
+
+def _stale(out: Path, files: dict[str, str]) -> list[Path]:
+    """Generated files under `out` that the new render does not produce."""
+    if not out.is_dir():
+        return []
+    stale = []
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out).as_posix()
+        if rel.startswith(".") or "/." in rel or not path.is_file() or rel in files:
+            continue
+        if (path.suffix in {".tf", ".md"} and _is_generated(path)) or rel.startswith("scripts/"):
+            stale.append(path)
+    return stale
+
+
+def write_tree(out: Path, files: dict[str, str]) -> WriteResult:
+    """Make `out` hold exactly the rendered files (plus whatever non-generated files it had)."""
+    result = WriteResult()
+    mode = _file_mode()
+    staged: list[tuple[Path, Path]] = []
+    created = sorted(
+        {p for rel in files for p in (out / rel).parents if not p.exists()},
+        key=lambda p: len(p.parts),
+        reverse=True,
+    )
+    try:
+        for rel, content in files.items():
+            target = out / rel
+            if target.is_file() and target.read_text(encoding="utf-8") == content:
+                result.unchanged.append(rel)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+            )
+            staged.append((Path(tmp_name), target))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(content)
+            os.chmod(tmp_name, mode)
+            result.written.append(rel)
+    except BaseException:
+        for staged_file, _ in staged:
+            staged_file.unlink(missing_ok=True)
+        for directory in created:  # deepest first
+            if directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+        raise
+    for staged_file, target in staged:
+        os.replace(staged_file, target)
+    for path in _stale(out, files):
+        path.unlink()
+        result.removed.append(path.relative_to(out).as_posix())
+        parent = path.parent
+        while parent != out and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+    return result
