@@ -16,7 +16,7 @@ case "${1:-}" in
     if ! pg_lsclusters -h | awk '{print $2}' | grep -qx "$CLUSTER"; then
       pg_createcluster "$VERSION" "$CLUSTER" --port "$PORT" >/dev/null
     fi
-    pg_ctlcluster "$VERSION" "$CLUSTER" start || true
+    pg_ctlcluster "$VERSION" "$CLUSTER" start >&2 || true
     for _ in $(seq 1 30); do
       pg_isready -q -h 127.0.0.1 -p "$PORT" && break
       sleep 1

@@ -28,6 +28,10 @@ class WorkerType:
     min_glue_version: str
 
 
+# Only the worker types the hashicorp/aws provider 5.x accepts (its `worker_type` is an enum:
+# Standard, G.1X, G.2X, G.025X, G.4X, G.8X, Z.2X); G.12X, G.16X and R.* fail at plan time there,
+# so they are refused here until the minimum provider version accepts them. Standard is pre-3.0
+# and Z.2X is Ray, neither of which glueprint generates.
 WORKER_TYPES: dict[str, WorkerType] = {
     w.name: w
     for w in (
@@ -36,12 +40,6 @@ WORKER_TYPES: dict[str, WorkerType] = {
         WorkerType("G.2X", ("glueetl", "gluestreaming"), "3.0"),
         WorkerType("G.4X", ("glueetl",), "3.0"),
         WorkerType("G.8X", ("glueetl",), "3.0"),
-        WorkerType("G.12X", ("glueetl",), "4.0"),
-        WorkerType("G.16X", ("glueetl",), "4.0"),
-        WorkerType("R.1X", ("glueetl",), "4.0"),
-        WorkerType("R.2X", ("glueetl",), "4.0"),
-        WorkerType("R.4X", ("glueetl",), "4.0"),
-        WorkerType("R.8X", ("glueetl",), "4.0"),
     )
 }
 
@@ -119,6 +117,9 @@ INTERFACE_ENDPOINTS: tuple[str, ...] = (
     "sts",
 )
 """Interface endpoints glueprint knows how to derive; `s3` is always a gateway endpoint."""
+
+ENDPOINT_IAM_PREFIX: dict[str, str] = {"monitoring": "cloudwatch"}
+"""IAM action prefix of an endpoint's service where it differs from the endpoint name."""
 
 RESERVED_JOB_ARGUMENTS: tuple[str, ...] = (
     "--TempDir",

@@ -14,12 +14,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from etl.cli import check, new_job, run
 from generator import __version__
 from generator.config import GlueprintConfig
 from generator.errors import ConfigError
 from generator.loader import LoadedConfig, default_config_dir, load_config, load_default
 from generator.render import render, resource_counts
-from generator.writer import write_tree
+from generator.stack_cli import apply, plan, verify
+from generator.writer import HandEditedError, write_tree
 
 out_console = Console()
 err_console = Console(stderr=True)
@@ -71,12 +73,21 @@ def cli() -> None:
     show_default=True,
     help="Directory for the Terraform root module.",
 )
-def generate(config: Path | None, out: Path) -> None:
+@click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
+def generate(config: Path | None, out: Path, force: bool) -> None:
     """Render the Terraform stack for a config."""
     loaded = _load(config)
     rendered = render(loaded)
     try:
-        result = write_tree(out, rendered.files)
+        result = write_tree(out, rendered.files, force=force)
+    except HandEditedError as exc:
+        for diff in exc.diffs.values():
+            err_console.print(diff, highlight=False, markup=False, soft_wrap=True)
+        raise InputError(
+            f"{len(exc.diffs)} generated file(s) in {out} were edited by hand: "
+            f"{', '.join(exc.diffs)}; nothing was written (the diffs above show the edits).\n"
+            "  fix: move the change into glueprint.yaml, or pass --force to overwrite it"
+        ) from None
     except OSError as exc:
         raise InputError(
             f"{out}: cannot write ({exc.strerror}); nothing was changed.\n"
@@ -152,6 +163,10 @@ def schema_text() -> str:
 def schema() -> None:
     """Print the JSON Schema of glueprint.yaml."""
     sys.stdout.write(schema_text())
+
+
+for command in (verify, plan, apply, new_job, run, check):
+    cli.add_command(command)
 
 
 def main() -> None:

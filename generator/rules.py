@@ -20,7 +20,7 @@ from generator.catalog import (
 )
 from generator.config import GlueprintConfig, JobConfig
 from generator.errors import Problem
-from generator.layout import availability_zones
+from generator.layout import LayoutError, availability_zones, compute_layout
 
 SECRET_KEY = re.compile(
     r"pass(word|wd)?|secret|token|api[-_]?key|credential|private[-_]?key", re.IGNORECASE
@@ -45,6 +45,7 @@ def check(config: GlueprintConfig, base_dir: Path) -> list[Problem]:
         *_jobs(config, base_dir),
         *_storage(config),
         *_tags(config),
+        *_ip_capacity(config),
     ]
 
 
@@ -420,3 +421,30 @@ def _tags(config: GlueprintConfig) -> Iterator[Problem]:
                 f"{reserved} is set by glueprint",
                 "remove it (Project comes from `project`)",
             )
+
+
+def _ip_capacity(config: GlueprintConfig) -> Iterator[Problem]:
+    """Peak Glue ENIs must fit in each Glue subnet (AWS: 'The specified subnet does not have
+    enough free addresses'). Any job may land in any AZ after a failover, so every subnet must
+    hold all of them, next to one ENI per interface endpoint."""
+    if not config.jobs:
+        return
+    try:
+        layout = compute_layout(config)
+    except LayoutError:
+        return  # reported by the loader with its own message
+    demand = sum(
+        ((job.workers or 0) if job.is_spark else 1) * job.max_concurrent_runs for job in config.jobs
+    ) + len(layout.endpoints)
+    for subnet in layout.glue_subnets:
+        usable = subnet.cidr.num_addresses - 5  # AWS reserves five addresses per subnet
+        if demand > usable:
+            field = "glue_subnets" if config.network.glue_subnets else "glue_subnet_prefix"
+            yield Problem(
+                f"network.{field}",
+                f"jobs need up to {demand} IPs at peak (workers x "
+                f"max_concurrent_runs, plus endpoint ENIs) but {subnet.cidr} in "
+                f"{subnet.az} has {usable} usable",
+                "use larger Glue subnets (a smaller prefix) or fewer workers or concurrent runs",
+            )
+            return

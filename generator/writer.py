@@ -4,17 +4,28 @@ Every file is first written to a temporary sibling; only when all of them are on
 moved into place with `os.replace` (atomic per file on POSIX). Generated files that the new
 render no longer contains (e.g. the endpoints module after the last endpoint went away) are
 removed, but only if they carry glueprint's header: the user's own files (Terraform state,
-`.terraform/`, lock files, notes) are never touched.
+`.terraform/`, lock files, notes) are never touched. A generated file edited by hand since
+(its body no longer matches the checksum in its header) is not replaced or removed unless the
+caller forces it: `HandEditedError` carries the diffs instead, before anything is written.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.render import HEADER_MARK
+from generator.provenance import is_generated, was_edited
+
+
+class HandEditedError(Exception):
+    """Generated files were edited by hand; `diffs` shows each edit against the new render."""
+
+    def __init__(self, diffs: dict[str, str]) -> None:
+        self.diffs = diffs
+        super().__init__(", ".join(diffs))
 
 
 @dataclass
@@ -33,13 +44,11 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
-def _is_generated(path: Path) -> bool:
+def _read(path: Path) -> str | None:
     try:
-        with path.open(encoding="utf-8") as handle:
-            head = handle.read(400)
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return False
-    return HEADER_MARK in head
+        return None
 
 
 def _stale(out: Path, files: dict[str, str]) -> list[Path]:
@@ -51,13 +60,42 @@ def _stale(out: Path, files: dict[str, str]) -> list[Path]:
         rel = path.relative_to(out).as_posix()
         if rel.startswith(".") or "/." in rel or not path.is_file() or rel in files:
             continue
-        if (path.suffix in {".tf", ".md"} and _is_generated(path)) or rel.startswith("scripts/"):
+        text = _read(path)
+        if (text is not None and is_generated(text)) or rel.startswith("scripts/"):
             stale.append(path)
     return stale
 
 
-def write_tree(out: Path, files: dict[str, str]) -> WriteResult:
-    """Make `out` hold exactly the rendered files (plus whatever non-generated files it had)."""
+def _hand_edits(out: Path, files: dict[str, str], stale: list[Path]) -> dict[str, str]:
+    """Unified diffs (edited file -> new content) of generated files edited since generation."""
+    diffs = {}
+    targets = [(rel, out / rel, content) for rel, content in files.items()]
+    targets += [(p.relative_to(out).as_posix(), p, "") for p in stale]
+    for rel, path, new in targets:
+        current = _read(path) if path.is_file() else None
+        if current is None or current == new or not was_edited(current):
+            continue
+        diffs[rel] = "".join(
+            difflib.unified_diff(
+                current.splitlines(keepends=True),
+                new.splitlines(keepends=True),
+                fromfile=f"{rel} (edited)",
+                tofile=f"{rel} (generated)",
+            )
+        )
+    return diffs
+
+
+def write_tree(out: Path, files: dict[str, str], force: bool = False) -> WriteResult:
+    """Make `out` hold exactly the rendered files (plus whatever non-generated files it had).
+
+    Raises HandEditedError, having written nothing, if a generated file was edited and not `force`.
+    """
+    stale = _stale(out, files)
+    if not force:
+        edits = _hand_edits(out, files, stale)
+        if edits:
+            raise HandEditedError(edits)
     result = WriteResult()
     mode = _file_mode()
     staged: list[tuple[Path, Path]] = []
@@ -90,7 +128,7 @@ def write_tree(out: Path, files: dict[str, str]) -> WriteResult:
         raise
     for staged_file, target in staged:
         os.replace(staged_file, target)
-    for path in _stale(out, files):
+    for path in stale:
         path.unlink()
         result.removed.append(path.relative_to(out).as_posix())
         parent = path.parent

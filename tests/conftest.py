@@ -10,14 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from generator.terraform import find_mirror, terraform_env
+
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = REPO / "tests" / "configs"
-MIRROR_CANDIDATES = (
-    os.environ.get("GLUEPRINT_TF_MIRROR", ""),
-    "/opt/tf-plugins",
-    str(Path.home() / ".terraform.d" / "plugins"),
-    "/usr/share/terraform/plugins",
-)
 
 
 def require(condition: bool, reason: str) -> None:
@@ -29,24 +25,12 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def _mirror() -> Path | None:
-    for candidate in MIRROR_CANDIDATES:
-        if candidate and (Path(candidate) / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
-            return Path(candidate)
-    return None
-
-
 class Terraform:
     """Runs the real terraform binary with a CLI config that installs from the local mirror."""
 
-    def __init__(self, binary: str, cli_config: Path) -> None:
+    def __init__(self, binary: str, env: dict[str, str]) -> None:
         self.binary = binary
-        self.env = {
-            **os.environ,
-            "TF_CLI_CONFIG_FILE": str(cli_config),
-            "TF_IN_AUTOMATION": "1",
-            "CHECKPOINT_DISABLE": "1",
-        }
+        self.env = env
 
     def run(self, cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
@@ -67,20 +51,16 @@ class Terraform:
 
 @pytest.fixture(scope="session")
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terraform]:
+    """The terraform binary, with TF_CLI_CONFIG_FILE set for this process (the CLI uses it too)."""
     binary = shutil.which("terraform")
     require(binary is not None, "terraform is not on PATH")
-    mirror = _mirror()
-    require(mirror is not None, "no hashicorp/aws provider mirror found (set GLUEPRINT_TF_MIRROR)")
-    assert binary is not None and mirror is not None
-    home = tmp_path_factory.mktemp("terraform")
-    cache = home / "plugin-cache"
-    cache.mkdir()
-    cli_config = home / "cli.tfrc"
-    cli_config.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
-        '    include = ["registry.terraform.io/hashicorp/*"]\n  }\n'
-        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n'
-        f'plugin_cache_dir = "{cache}"\n'
+    require(
+        find_mirror() is not None,
+        "no hashicorp/aws provider mirror found (set GLUEPRINT_TF_MIRROR)",
     )
-    yield Terraform(binary, cli_config)
+    assert binary is not None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("TF_CLI_CONFIG_FILE", raising=False)
+        env = terraform_env(cache_dir=tmp_path_factory.mktemp("terraform"))
+        patch.setenv("TF_CLI_CONFIG_FILE", env["TF_CLI_CONFIG_FILE"])
+        yield Terraform(binary, env)

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from generator import rules
+from generator.catalog import WorkerType
 from generator.errors import ConfigError
 from generator.loader import LoadedConfig, default_config_dir, load_config, load_default, parse_text
 from tests.conftest import CONFIGS
@@ -272,10 +274,10 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "unknown worker type",
     ),
     (
-        "worker x version",
-        variant(("jobs.0.worker_type", "R.2X"), ("jobs.0.glue_version", "3.0")),
+        "provider rejects R.2X",
+        variant(("jobs.0.worker_type", "R.2X")),
         "jobs[0].worker_type",
-        "needs Glue 4.0",
+        "unknown worker type",
     ),
     (
         "worker x command",
@@ -381,6 +383,17 @@ def test_bad_config_is_rejected_with_path_and_fix(
     case: str, data: dict[str, Any], path: str, words: str
 ) -> None:
     assert_rejected(data, path, words)
+
+
+def test_worker_type_needs_its_minimum_glue_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every worker type the provider accepts today runs on Glue >= 3.0; the rule guards the next.
+    monkeypatch.setitem(rules.WORKER_TYPES, "G.16X", WorkerType("G.16X", ("glueetl",), "6.0"))
+    assert_rejected(
+        variant(("jobs.0.worker_type", "G.16X"), ("jobs.0.glue_version", "5.1")),
+        "jobs[0].worker_type",
+        "needs Glue 6.0",
+    )
+    assert parse(variant(("jobs.0.worker_type", "G.16X"), ("jobs.0.glue_version", "6.0")))
 
 
 def test_unknown_key_suggests_the_closest_field() -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from generator.loader import load_config, load_default
+from generator.provenance import was_edited
 from generator.render import render
-from generator.writer import write_tree
+from generator.writer import HandEditedError, write_tree
 from tests.conftest import CONFIGS
 
 
@@ -55,3 +56,35 @@ def test_user_files_survive_and_stale_generated_files_go(tmp_path: Path) -> None
 def test_written_files_get_normal_permissions(tmp_path: Path) -> None:
     write_tree(tmp_path, {"main.tf": "# x\n"})
     assert (tmp_path / "main.tf").stat().st_mode & 0o044 == 0o044  # readable by group/other
+
+
+def test_hand_edited_file_is_not_overwritten_without_force(tmp_path: Path) -> None:
+    files = render(load_default()).files
+    write_tree(tmp_path, files)
+    main = tmp_path / "network" / "main.tf"
+    edited = main.read_text().replace("enable_dns_hostnames = true", "enable_dns_hostnames = false")
+    main.write_text(edited)
+    before = snapshot(tmp_path)
+    with pytest.raises(HandEditedError) as info:
+        write_tree(tmp_path, render(load_config(CONFIGS / "mysql.yaml")).files)
+    assert list(info.value.diffs) == ["network/main.tf"]
+    assert "-  enable_dns_hostnames = false" in info.value.diffs["network/main.tf"]
+    assert snapshot(tmp_path) == before
+    write_tree(tmp_path, files, force=True)
+    assert main.read_text() == files["network/main.tf"]
+
+
+def test_hand_edited_stale_file_is_not_removed_without_force(tmp_path: Path) -> None:
+    write_tree(tmp_path, render(load_default()).files)
+    db = tmp_path / "database" / "main.tf"
+    db.write_text(db.read_text() + "\n# my tweak\n")
+    with pytest.raises(HandEditedError):
+        write_tree(tmp_path, render(load_config(CONFIGS / "no-database.yaml")).files)
+    assert db.exists()
+
+
+def test_checksum_covers_the_body() -> None:
+    text = render(load_default()).files["main.tf"]
+    assert not was_edited(text)
+    assert was_edited(text.replace('region = "eu-west-1"', 'region = "us-east-1"'))
+    assert not was_edited("# a file of the user's\n")

@@ -1,0 +1,251 @@
+"""The etl commands of the ``glueprint`` CLI: ``new-job``, ``run`` and ``check``.
+
+``generator.cli`` registers the three ``click.Command`` objects below.  This is the only etl
+module that imports click, rich or ``generator``: job scripts never import it, so Glue needs
+none of them.  Bad input is one message naming the problem and the fix, exit status 2, no
+traceback, and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from etl.check import connection_uses
+from etl.errors import EtlError
+from etl.loading import load_job
+from etl.options import did_you_mean
+from etl.scaffold import (
+    JOB_NAME,
+    JobSpec,
+    add_job,
+    parse_jdbc,
+    render_job,
+    render_test,
+    with_defaults,
+)
+from generator.errors import ConfigError
+from generator.loader import LoadedConfig, load_config, parse_text
+
+out = Console()
+err = Console(stderr=True)
+
+DEFAULT_PROFILE = Path("glueprint.local.toml")
+_config_option = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("glueprint.yaml"),
+    show_default=True,
+    help="The glueprint.yaml the job belongs to.",
+)
+
+
+class EtlCommandError(click.ClickException):
+    """Bad input: what is wrong and the fix, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        err.print(f"[bold red]error:[/] {escape(self.message)}", highlight=False, soft_wrap=True)
+
+
+class JobFailedError(EtlCommandError):
+    """The job itself failed in Spark (a bug in the job or an unreachable system): status 1."""
+
+    exit_code = 1
+
+
+def _load(path: Path) -> LoadedConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise EtlCommandError(_problems(exc)) from None
+
+
+def _problems(exc: ConfigError) -> str:
+    return "\n".join([f"{len(exc.problems)} problem(s) in the config:", *map(str, exc.problems)])
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same directory and ``os.replace``: all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except EtlError as exc:
+        raise EtlCommandError(str(exc)) from None
+
+
+@click.command("new-job")
+@click.argument("name")
+@click.option("--jdbc", multiple=True, metavar="CONNECTION:TABLE", help="Read a table (repeat).")
+@click.option("--s3", multiple=True, metavar="URI", help="Read files under s3://... (repeat).")
+@click.option("--sink", metavar="URI", help="Write parquet under this s3:// prefix.")
+@_config_option
+def new_job(
+    name: str, jdbc: tuple[str, ...], s3: tuple[str, ...], sink: str | None, config_path: Path
+) -> None:
+    """Create jobs/NAME.py, tests/test_NAME.py and the job's entry in glueprint.yaml."""
+    if not JOB_NAME.match(name):
+        raise EtlCommandError(
+            f"job name {name!r} is invalid; use letters, digits, '_' and '-', starting alphanumeric"
+        )
+    loaded = _load(config_path)
+    config = loaded.config
+    if any(existing.name == name for existing in config.jobs):
+        raise EtlCommandError(f"job '{name}' is already in {config_path}; pick another name")
+    for uri in (*s3, *([sink] if sink else [])):
+        if not uri.startswith("s3://"):
+            raise EtlCommandError(f"{uri!r} is not an s3:// URI; use s3://bucket/prefix/")
+    with _user_errors():
+        tables = tuple(parse_jdbc(value) for value in jdbc)
+    kinds = {c.name: c.type for c in config.connections}
+    for connection, _ in tables:
+        if connection not in kinds:
+            raise EtlCommandError(
+                f"connection '{connection}' is not defined in {config_path}"
+                f"{did_you_mean(connection, kinds)}; add it under `connections:` (type: JDBC)"
+            )
+        if kinds[connection] != "JDBC":
+            raise EtlCommandError(
+                f"connection '{connection}' is type {kinds[connection]}; --jdbc needs a JDBC one"
+            )
+    attached = list(dict.fromkeys(c for c, _ in tables)) or [
+        c.name for c in config.connections if c.type == "NETWORK"
+    ]
+    spec = with_defaults(JobSpec(name=name, jdbc=tables, s3=s3, sink=sink), config.project)
+    base = loaded.base_dir
+    targets = {base / spec.script: render_job(spec), base / spec.test: render_test(spec)}
+    for relative in (spec.script, spec.test):
+        if (base / relative).exists():
+            raise EtlCommandError(f"{relative} already exists; pick another job name or remove it")
+    with _user_errors():
+        new_config = add_job(config_path.read_text(encoding="utf-8"), spec, attached)
+    written: list[Path] = []
+    try:
+        for target, text in targets.items():
+            _write_atomic(target, text)
+            written.append(target)
+        # The config is validated with the script in place (the loader checks it exists).
+        parse_text(new_config, base, config_path.name)
+        _write_atomic(config_path, new_config)
+    except BaseException as exc:
+        for target in written:
+            target.unlink()
+        if isinstance(exc, ConfigError):
+            raise EtlCommandError("the new job entry is invalid:\n" + _problems(exc)) from None
+        raise
+    out.print(
+        f"[green]created[/] {spec.script}, {spec.test}; added job [bold]{name}[/] to "
+        f"{config_path} with connections {', '.join(attached) or '(none)'}"
+    )
+    out.print(
+        f"next: edit the transform, then `pytest {spec.test}` and "
+        f"`glueprint run {spec.script} --local`"
+    )
+
+
+def _spark_failure(exc: Exception) -> str:
+    """One line for a Spark/JVM error (the Java stack trace is not for end users)."""
+    java = getattr(exc, "java_exception", None)
+    text = str(java.toString()) if java is not None else str(exc)
+    return next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+
+
+@click.command("run", context_settings={"ignore_unknown_options": True})
+@click.argument("script", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--local", is_flag=True, help="Local Spark; connections and s3:// from a profile.")
+@click.option(
+    "--profile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=f"Local profile (TOML; default ./{DEFAULT_PROFILE} when it exists).",
+)
+@click.argument("job_args", nargs=-1, type=click.UNPROCESSED)
+def run(script: Path, local: bool, profile: Path | None, job_args: tuple[str, ...]) -> None:
+    """Run the job in SCRIPT; extra --name value pairs are job arguments."""
+    if profile is not None and not local:
+        raise EtlCommandError("--profile applies to local runs; add --local")
+    if local and profile is None and DEFAULT_PROFILE.is_file():
+        profile = DEFAULT_PROFILE
+    with _user_errors():
+        job = load_job(script)
+        try:
+            runtime = "local" if local else "spark"
+            result = job.main(list(job_args), runtime=runtime, profile=profile)
+        except EtlError:
+            raise
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] not in ("py4j", "pyspark"):
+                raise
+            raise JobFailedError(f"job {job.name} failed in Spark: {_spark_failure(exc)}") from None
+    out.print(f"[green]ok[/] job [bold]{escape(result.job_name)}[/] on {result.runtime}")
+    for sink, location in result.outputs.items():
+        out.print(f"  {escape(sink)} -> {escape(location)}")
+
+
+@click.command("check")
+@_config_option
+def check(config_path: Path) -> None:
+    """Report jobs whose code uses a connection that glueprint.yaml does not attach to them."""
+    loaded = _load(config_path)
+    config = loaded.config
+    defined = {c.name: c.type for c in config.connections}
+    table = Table()
+    for column in ("job", "uses", "attached", "status"):
+        table.add_column(column, overflow="fold")
+    problems: list[str] = []
+    for job in config.jobs:
+        attached = config.job_connections(job)
+        script = loaded.base_dir / job.script
+        try:
+            uses = connection_uses(script)
+        except (OSError, SyntaxError) as exc:
+            problems.append(f"job {job.name}: cannot read {job.script}: {exc}")
+            table.add_row(job.name, "?", ", ".join(attached), "[red]unreadable[/]")
+            continue
+        status = "[green]ok[/]"
+        for use in uses:
+            where = f"job {job.name} ({job.script}:{use.line})"
+            if use.name is None:
+                status = "[yellow]dynamic name not checked[/]"
+            elif use.name not in defined:
+                problems.append(
+                    f"{where}: uses connection '{use.name}', which is not defined"
+                    f"{did_you_mean(use.name, defined)}; define it under `connections:` or fix it"
+                )
+            elif use.name not in attached:
+                problems.append(
+                    f"{where}: uses connection '{use.name}' but the job does not attach it "
+                    f"(on Glue the read would time out); add it to jobs[{job.name}].connections"
+                )
+        if any(p.startswith(f"job {job.name} ") for p in problems):
+            status = "[red]missing connection[/]"
+        names = sorted({u.name or "<dynamic>" for u in uses})
+        table.add_row(job.name, ", ".join(names) or "-", ", ".join(attached) or "-", status)
+    out.print(table)
+    if problems:
+        raise EtlCommandError("\n".join([f"{len(problems)} problem(s):", *problems]))
+    out.print(f"[green]ok[/] {len(config.jobs)} job(s) attach every connection their code uses")

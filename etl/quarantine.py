@@ -1,0 +1,146 @@
+"""Quarantine for malformed csv/json rows: parse permissively, set bad rows aside with a reason.
+
+With ``S3Source(..., schema=..., quarantine=Quarantine(...))`` a csv or json source is parsed in
+Spark's PERMISSIVE mode with a corrupt-record column instead of FAILFAST.  Rows that do not match
+the declared schema (wrong number of csv fields, a value that does not parse as its type, broken
+JSON) are removed from the frame the transform sees and written, with the raw record, the input
+file and a reason, to ``<first sink>/_quarantine/<source name>/run_id=<run id>/`` (json lines),
+staged and published together with the sinks.  The job checks ``rows in = rows out +
+quarantined`` for the source and fails with :class:`~etl.errors.DataQualityError` when the
+quarantined rows exceed ``max_rows`` or ``max_fraction`` of the rows read; the quarantine is
+still published then, so the bad rows can be inspected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import TYPE_CHECKING
+
+from etl.errors import DataQualityError, OptionError
+from etl.options import Strict
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+    from pyspark.sql.types import StructType
+
+QUARANTINE_DIR = "_quarantine"
+CORRUPT_COLUMN = "_glueprint_corrupt_record"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Quarantine(Strict):
+    """Where malformed rows go and how many are tolerated.
+
+    ``path`` defaults to ``<first sink path>/_quarantine/<source name>``.  ``max_rows`` (a count)
+    and ``max_fraction`` (of the rows read, 0..1) fail the job when exceeded; leaving both unset
+    tolerates any number, ``max_rows=0`` none.
+    """
+
+    path: str | None = None
+    max_rows: int | None = None
+    max_fraction: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_rows is not None and self.max_rows < 0:
+            raise OptionError("Quarantine: max_rows must not be negative")
+        if self.max_fraction is not None and not 0 <= self.max_fraction <= 1:
+            raise OptionError("Quarantine: max_fraction must be between 0 and 1 (a fraction)")
+
+    def check(self, source: str, rows_in: int, quarantined: int) -> None:
+        """Raise :class:`DataQualityError` when ``quarantined`` rows exceed the threshold."""
+        limits = []
+        if self.max_rows is not None and quarantined > self.max_rows:
+            limits.append(f"max_rows={self.max_rows}")
+        if self.max_fraction is not None and rows_in and quarantined / rows_in > self.max_fraction:
+            limits.append(f"max_fraction={self.max_fraction:g}")
+        if limits:
+            raise DataQualityError(
+                f"source '{source}': {quarantined} of {rows_in} rows are malformed, over "
+                f"{' and '.join(limits)}; the rows are in the quarantine"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceStats:
+    """Row accounting of one source: ``rows_in == rows_out + quarantined``."""
+
+    rows_in: int
+    rows_out: int
+    quarantined: int
+    quarantine: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckedRead:
+    """A permissively parsed source split into good rows and quarantined ones."""
+
+    frame: DataFrame
+    bad: DataFrame
+    stats: SourceStats
+    cached: DataFrame
+
+    def release(self) -> None:
+        self.cached.unpersist()
+
+
+def _reason(fmt: str, schema: StructType, options: dict[str, str]) -> Column:
+    """A SQL expression explaining why the raw record did not parse."""
+    from pyspark.sql import functions as fn
+
+    raw = fn.col(CORRUPT_COLUMN)
+    if fmt == "json":
+        return fn.when(fn.get_json_object(raw, "$").isNull(), fn.lit("invalid JSON")).otherwise(
+            fn.lit(f"values do not match the declared schema ({schema.simpleString()})")
+        )
+    sep = options.get("sep", options.get("delimiter", ","))
+    tokens = fn.split(raw, re.escape(sep), -1)
+    count = fn.size(tokens)
+    expected = len(schema.fields)
+    failed = fn.concat_ws(
+        ", ",
+        *[
+            fn.when(
+                fn.col(f"`{field.name}`").isNull()
+                & (fn.trim(fn.element_at(tokens, i + 1)) != fn.lit("")),
+                fn.lit(f"{field.name} ({field.dataType.simpleString()})"),
+            )
+            for i, field in enumerate(schema.fields)
+        ],
+    )
+    return (
+        fn.when(
+            count != fn.lit(expected),
+            fn.concat(fn.lit(f"expected {expected} fields, got "), count.cast("string")),
+        )
+        .when(failed != fn.lit(""), fn.concat(fn.lit("cannot parse column(s) "), failed))
+        .otherwise(fn.lit("does not match the declared schema"))
+    )
+
+
+def read_permissive(
+    frame: DataFrame, fmt: str, schema: StructType, options: dict[str, str], source: str
+) -> CheckedRead:
+    """Split a PERMISSIVE read (with :data:`CORRUPT_COLUMN`) into good rows and quarantine."""
+    from pyspark.sql import functions as fn
+
+    with_file = frame.withColumn("_glueprint_file", fn.col("_metadata.file_path"))
+    cached = with_file.cache()
+    corrupt = fn.col(CORRUPT_COLUMN)
+    rows_in = cached.count()
+    quarantined = cached.where(corrupt.isNotNull()).count()
+    good = cached.where(corrupt.isNull()).select(*[f"`{n}`" for n in schema.names])
+    rows_out = good.count()
+    if rows_in != rows_out + quarantined:
+        raise DataQualityError(
+            f"source '{source}': {rows_in} rows in but {rows_out} out + {quarantined} "
+            "quarantined; rows went missing"
+        )
+    bad = cached.where(corrupt.isNotNull()).select(
+        corrupt.alias("record"),
+        _reason(fmt, schema, options).alias("reason"),
+        fn.col("_glueprint_file").alias("file"),
+        fn.lit(source).alias("source"),
+        fn.current_timestamp().alias("quarantined_at"),
+    )
+    return CheckedRead(good, bad, SourceStats(rows_in, rows_out, quarantined), cached)

@@ -1,0 +1,308 @@
+"""Sources: where a job's input frames come from.
+
+A source is a declaration (frozen, typo-proof options) plus ``read(runtime)``.  Names, not
+locations, appear in job code: ``s3://`` URIs are mapped by the runtime (to local directories in a
+local profile) and JDBC connections are Glue connection names resolved by the runtime.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from etl.arguments import substitute
+from etl.errors import OptionError, SchemaMismatchError
+from etl.jdbc import discover_primary_key, plan_partitioning, watermark_bound
+from etl.options import Strict, require_choice, require_one_of
+from etl.quarantine import CORRUPT_COLUMN, CheckedRead, Quarantine, read_permissive
+from etl.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
+from etl.watermark import Watermark
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+    from pyspark.sql.types import StructType
+
+    from etl.runtime import Runtime
+
+log = logging.getLogger("etl.sources")
+
+T = TypeVar("T")
+
+FILE_FORMATS = ("parquet", "csv", "json")
+# Options that JdbcSource sets itself; passing them in ``options`` would be ambiguous.
+_MANAGED_JDBC_OPTIONS = frozenset(
+    {
+        "url",
+        "user",
+        "password",
+        "driver",
+        "dbtable",
+        "query",
+        "partitionColumn",
+        "lowerBound",
+        "upperBound",
+        "numPartitions",
+        "fetchsize",
+    }
+)
+
+
+class Source(Protocol):
+    """Anything a job can read a DataFrame from."""
+
+    def bind(self, values: Mapping[str, str]) -> Source:
+        """Return a copy with ``${argument}`` placeholders replaced."""
+
+    def read(self, runtime: Runtime) -> DataFrame:
+        """Read the frame in ``runtime``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class S3Source(Strict):
+    """Files under an S3 prefix (or any Hadoop URI).
+
+    ``schema`` (DDL string such as ``"id INT, amount DECIMAL(10,2)"`` or a ``StructType``) is
+    enforced: csv/json are parsed with it in FAILFAST mode, parquet must contain every declared
+    column with the declared type (else :class:`SchemaMismatchError`); only declared columns are
+    kept.  ``partition_filter`` is applied right after the read, where Spark prunes partition
+    directories before listing files.  ``quarantine`` (csv/json with a schema) parses
+    permissively instead and sets malformed rows aside (see :mod:`etl.quarantine`).
+    """
+
+    path: str
+    _: dataclasses.KW_ONLY
+    format: str = "parquet"
+    schema: str | StructType | None = None
+    partition_filter: str | None = None
+    quarantine: Quarantine | None = None
+    options: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_choice("S3Source", "format", self.format, FILE_FORMATS)
+        if self.quarantine is not None:
+            if not isinstance(self.quarantine, Quarantine):
+                raise OptionError("S3Source: quarantine must be a Quarantine(...)")
+            if self.format == "parquet" or self.schema is None:
+                raise OptionError(
+                    "S3Source: quarantine needs format='csv' or 'json' and a schema "
+                    "(malformed rows are those that do not parse with the schema)"
+                )
+            if "mode" in self.options or "columnNameOfCorruptRecord" in self.options:
+                raise OptionError(
+                    "S3Source: with quarantine, 'mode' and 'columnNameOfCorruptRecord' are set "
+                    "by etl; remove them from options"
+                )
+
+    def bind(self, values: Mapping[str, str]) -> S3Source:
+        where = f"S3Source({self.path!r})"
+        return dataclasses.replace(
+            self,
+            path=substitute(self.path, values, where),
+            partition_filter=(
+                substitute(self.partition_filter, values, where) if self.partition_filter else None
+            ),
+            quarantine=(
+                dataclasses.replace(
+                    self.quarantine, path=substitute(self.quarantine.path, values, where)
+                )
+                if self.quarantine is not None and self.quarantine.path
+                else self.quarantine
+            ),
+        )
+
+    def _reader(self, runtime: Runtime) -> Any:
+        reader = runtime.spark.read.format(self.format)
+        if self.format == "csv":
+            reader = reader.option("header", "true")
+        return reader.options(**self.options)
+
+    def read(self, runtime: Runtime) -> DataFrame:
+        """Read strictly (FAILFAST); use :meth:`read_checked` for the quarantine."""
+        spark = runtime.spark
+        expected = _schema(spark, self.schema) if self.schema is not None else None
+        reader = self._reader(runtime)
+        if expected is not None and self.format != "parquet":
+            reader = reader.schema(expected).option("mode", "FAILFAST")
+        frame: DataFrame = reader.load(runtime.path(self.path))
+        if self.partition_filter:
+            frame = frame.where(self.partition_filter)
+        if expected is not None:
+            frame = enforce_schema(frame, expected, where=self.path)
+        return frame
+
+    def read_checked(self, runtime: Runtime, name: str) -> CheckedRead:
+        """Parse permissively; split into good rows and malformed rows with reasons (cached:
+        call ``release()`` when done).  Needs ``quarantine`` and a schema."""
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        if self.quarantine is None or self.schema is None:
+            raise OptionError(f"S3Source({self.path!r}): read_checked needs quarantine=")
+        expected = _schema(runtime.spark, self.schema)
+        with_corrupt = StructType([*expected.fields, StructField(CORRUPT_COLUMN, StringType())])
+        reader = (
+            self._reader(runtime)
+            .schema(with_corrupt)
+            .option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", CORRUPT_COLUMN)
+        )
+        frame = reader.load(runtime.path(self.path))
+        if self.partition_filter:
+            frame = frame.where(self.partition_filter)
+        return read_permissive(frame, self.format, expected, dict(self.options), name)
+
+
+def _schema(spark: Any, schema: str | StructType) -> StructType:
+    if isinstance(schema, str):
+        parsed: StructType = spark.createDataFrame([], schema).schema
+        return parsed
+    return schema
+
+
+def enforce_schema(frame: DataFrame, expected: StructType, where: str) -> DataFrame:
+    """Select the declared columns, failing with every missing column and type difference."""
+    actual = {field.name: field.dataType for field in frame.schema.fields}
+    problems = []
+    for field in expected.fields:
+        if field.name not in actual:
+            problems.append(f"missing column {field.name}")
+        elif actual[field.name] != field.dataType:
+            problems.append(
+                f"column {field.name} is {actual[field.name].simpleString()}, "
+                f"expected {field.dataType.simpleString()}"
+            )
+    if problems:
+        raise SchemaMismatchError(f"{where}: " + "; ".join(problems))
+    return frame.select(*expected.names)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class JdbcSource(Strict):
+    """A table or query behind a named Glue JDBC connection.
+
+    Reads are parallel by default: on ``partition_column`` if given, else on the table's
+    single-column primary key, when that column is numeric, date or timestamp.  ``num_partitions``
+    defaults to the cluster's parallelism; ``num_partitions=1`` forces one connection.
+    ``fetchsize`` is always set (PostgreSQL otherwise buffers the whole result in memory).
+    ``options`` passes extra driver/Spark options (e.g. ``sessionInitStatement``).
+
+    ``retry`` governs connects on the driver (see :mod:`etl.retry`): transient errors back off
+    within a budget, permanent ones (bad password, unknown database or table) fail at once.
+    ``watermark_column`` makes the load incremental (see :mod:`etl.watermark`): inside a job
+    only rows past the last committed watermark are read; the state is stored under
+    ``watermark_state`` or ``<first sink>/_glueprint_state/<source name>``.
+    """
+
+    connection: str
+    table: str | None = None
+    query: str | None = None
+    partition_column: str | None = None
+    num_partitions: int | None = None
+    fetchsize: int = 10_000
+    retry: RetryPolicy = DEFAULT_RETRY
+    watermark_column: str | None = None
+    watermark_state: str | None = None
+    options: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_one_of("JdbcSource", table=self.table, query=self.query)
+        if not isinstance(self.retry, RetryPolicy):
+            raise OptionError("JdbcSource: retry must be a RetryPolicy(...)")
+        if self.watermark_state is not None and self.watermark_column is None:
+            raise OptionError("JdbcSource: watermark_state needs watermark_column")
+        if not self.connection:
+            raise OptionError("JdbcSource: connection must name a Glue connection")
+        if self.num_partitions is not None and self.num_partitions < 1:
+            raise OptionError("JdbcSource: num_partitions must be at least 1")
+        if self.fetchsize < 1:
+            raise OptionError("JdbcSource: fetchsize must be at least 1")
+        managed = sorted(_MANAGED_JDBC_OPTIONS & set(self.options))
+        if managed:
+            raise OptionError(
+                f"JdbcSource: options {managed} are set by JdbcSource itself; use the "
+                "connection, table/query, partition_column, num_partitions and fetchsize fields"
+            )
+
+    @property
+    def relation(self) -> str:
+        """What goes after ``FROM``: the table, or the query as a derived table."""
+        return self.table if self.table is not None else f"({self.query}) glueprint_src"
+
+    def bind(self, values: Mapping[str, str]) -> JdbcSource:
+        where = f"JdbcSource(connection={self.connection!r})"
+        return dataclasses.replace(
+            self,
+            table=substitute(self.table, values, where) if self.table else None,
+            query=substitute(self.query, values, where) if self.query else None,
+            watermark_state=(
+                substitute(self.watermark_state, values, where) if self.watermark_state else None
+            ),
+        )
+
+    def read(self, runtime: Runtime) -> DataFrame:
+        """Read the whole relation (a ``watermark_column`` is honoured only inside a job)."""
+        return self.read_since(runtime, None)[0]
+
+    def read_since(
+        self, runtime: Runtime, since: Watermark | None
+    ) -> tuple[DataFrame, Watermark | None]:
+        """Read the rows with ``watermark_column`` past ``since`` (all rows when ``None``) and
+        up to the current maximum; return them and the new high watermark (``seq``/``run_id``
+        left empty for the caller), or ``None`` when no row is new."""
+        spark = runtime.spark
+        connection = runtime.connection(self.connection)
+        options = {**connection.spark_options(), **self.options}
+        options["fetchsize"] = str(self.fetchsize)
+
+        def attempt(what: str, operation: Callable[[], T]) -> T:
+            return call_with_retry(
+                operation,
+                policy=self.retry,
+                connection=self.connection,
+                what=f"{what} of {self.relation}",
+                secrets=(connection.password,),
+            )
+
+        def plan() -> tuple[DataFrame, Watermark | None]:
+            # Resolving the schema opens the first connection: bad credentials, an unknown
+            # database or table fail here, before any other query.
+            base = spark.read.format("jdbc").options(**options).option("dbtable", self.relation)
+            base.load()
+            relation, high = self.relation, None
+            if self.watermark_column is not None:
+                high = watermark_bound(spark, options, self.relation, self.watermark_column, since)
+                relation = _incremental_relation(self.relation, self.watermark_column, since, high)
+            wanted = self.num_partitions or spark.sparkContext.defaultParallelism
+            column = self.partition_column
+            if column is None and self.table is not None and wanted > 1:
+                column = discover_primary_key(spark, options, self.table)
+            partitioning = (
+                plan_partitioning(spark, options, relation, column, wanted)
+                if column is not None and wanted > 1 and (high is not None or since is None)
+                else None
+            )
+            read_options = dict(options)
+            if partitioning is None:
+                log.info("jdbc %s via %s: one connection", relation, self.connection)
+            else:
+                log.info("jdbc %s via %s: %s", relation, self.connection, partitioning)
+                read_options.update(partitioning.spark_options())
+            reader = spark.read.format("jdbc").options(**read_options)
+            return reader.option("dbtable", relation).load(), high
+
+        return attempt("reading", plan)
+
+
+def _incremental_relation(
+    relation: str, column: str, since: Watermark | None, high: Watermark | None
+) -> str:
+    """``relation`` restricted to ``since < column <= high`` (no row at all when ``high`` is
+    ``None``, i.e. nothing is new)."""
+    if high is None:
+        condition = "1 = 0"
+    else:
+        condition = f"{column} <= {high.literal()}"
+        if since is not None:
+            condition = f"{column} > {since.literal()} AND {condition}"
+    return f"(SELECT * FROM {relation} glueprint_wm WHERE {condition}) glueprint_inc"

@@ -1,0 +1,65 @@
+"""pytest plugin shipped with etl (entry point ``etl``): a fast, session-scoped ``spark``.
+
+Starting a JVM and warming Spark up costs seconds, so one local session serves the whole test
+run, tuned for tiny data: two cores, two shuffle partitions, no UI, no Hive metastore, UTC.
+Override the ``spark_conf`` fixture (session scope) to add settings such as ``spark.jars`` for a
+JDBC driver.  pyspark is imported only when a test asks for ``spark``, so the plugin costs
+nothing in projects or test runs that do not use Spark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+FAST_LOCAL_CONF = {
+    "spark.master": "local[2]",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.catalogImplementation": "in-memory",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.memory": "1g",
+    "spark.rdd.compress": "false",
+    "spark.shuffle.compress": "false",
+}
+"""Settings for the ``spark`` fixture (two cores so parallel reads are exercised)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "spark: starts a local Spark session")
+
+
+@pytest.fixture(scope="session")
+def spark_conf() -> dict[str, str]:
+    """Extra Spark settings merged over the fast defaults; override in your conftest.py."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def spark(
+    spark_conf: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SparkSession]:
+    """One local SparkSession for the whole test session."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        pytest.fail("the spark fixture needs pyspark: pip install 'glueprint[spark]'")
+
+    builder = SparkSession.builder.appName("etl-tests")
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    settings = {**FAST_LOCAL_CONF, "spark.sql.warehouse.dir": str(warehouse), **spark_conf}
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -1,0 +1,303 @@
+"""`glueprint verify` passes on every rendered config and catches each invariant broken by hand.
+
+Each mutation edits the rendered Terraform the way a user might, plans it for real against the
+local emulator, and asserts that verify fails on exactly the check guarding that invariant.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import cli
+from generator.loader import load_config, load_default
+from generator.render import render
+from generator.writer import write_tree
+from tests.conftest import CONFIGS, Terraform
+
+pytestmark = [pytest.mark.terraform, pytest.mark.emulator]
+
+
+def verify_json(stack: Path) -> dict[str, dict[str, object]]:
+    result = CliRunner().invoke(cli, ["verify", str(stack), "--emulator", "--json"])
+    assert result.exit_code in (0, 1), result.output + result.stderr
+    return {r["id"]: r for r in json.loads(result.stdout)}
+
+
+def failed(results: dict[str, dict[str, object]]) -> set[str]:
+    return {check for check, r in results.items() if not r["passed"]}
+
+
+@pytest.fixture(scope="module")
+def base_stack(tmp_path_factory: pytest.TempPathFactory, terraform: Terraform) -> Path:
+    stack = tmp_path_factory.mktemp("base") / "stack"
+    write_tree(stack, render(load_default()).files)
+    return stack
+
+
+@pytest.fixture
+def stack(base_stack: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "stack"
+    shutil.copytree(base_stack, copy)
+    return copy
+
+
+@pytest.mark.parametrize("name", ["default", *sorted(p.stem for p in CONFIGS.glob("*.yaml"))])
+def test_every_rendered_config_verifies(name: str, tmp_path: Path, terraform: Terraform) -> None:
+    loaded = load_default() if name == "default" else load_config(CONFIGS / f"{name}.yaml")
+    write_tree(tmp_path, render(loaded).files)
+    results = verify_json(tmp_path)
+    assert failed(results) == set(), {k: results[k]["failures"] for k in failed(results)}
+    assert len(results) == 14
+
+
+def edit(stack: Path, file: str, old: str, new: str) -> None:
+    path = stack / file
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {file}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def edit_block(stack: Path, file: str, header: str, old: str, new: str) -> None:
+    """Replace the first `old` after `header` (inside that block)."""
+    path = stack / file
+    text = path.read_text()
+    start = text.index(header)
+    at = text.index(old, start)
+    path.write_text(text[:at] + new + text[at + len(old) :])
+
+
+def drop_block(stack: Path, file: str, header: str) -> None:
+    path = stack / file
+    text = path.read_text()
+    start = text.index(header)
+    depth, i = 0, text.index("{", start)
+    for j in range(i, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            path.write_text(text[:start] + text[j + 1 :])
+            return
+    raise AssertionError(f"unbalanced block {header}")
+
+
+def append(stack: Path, file: str, text: str) -> None:
+    with (stack / file).open("a") as handle:
+        handle.write("\n" + text)
+
+
+NET, SEC, GLUE, DB = "network/main.tf", "security/main.tf", "glue/main.tf", "database/main.tf"
+
+MUTATIONS = {
+    "internet gateway": (
+        "no-internet-gateways",
+        lambda s: append(
+            s, NET, 'resource "aws_internet_gateway" "oops" {\n  vpc_id = aws_vpc.this.id\n}\n'
+        ),
+    ),
+    "NAT gateway": (
+        "no-internet-gateways",
+        lambda s: append(
+            s,
+            NET,
+            'resource "aws_nat_gateway" "oops" {\n  subnet_id = aws_subnet.glue["eu-west-1a"].id\n'
+            '  connectivity_type = "private"\n}\n',
+        ),
+    ),
+    "default route": (
+        "no-default-route",
+        lambda s: append(
+            s,
+            NET,
+            'resource "aws_route" "oops" {\n'
+            '  route_table_id = aws_route_table.private["eu-west-1a"].id\n'
+            '  destination_cidr_block = "0.0.0.0/0"\n'
+            "  vpc_endpoint_id = aws_vpc_endpoint.s3.id\n}\n",
+        ),
+    ),
+    "route on the main table": (
+        "no-default-route",
+        lambda s: edit(
+            s,
+            NET,
+            "route                  = []",
+            'route = [{ cidr_block = "0.0.0.0/0", gateway_id = "igw-0123456789abcdef0", '
+            'carrier_gateway_id = "", core_network_arn = "", destination_prefix_list_id = "", '
+            'egress_only_gateway_id = "", ipv6_cidr_block = null, local_gateway_id = "", '
+            'nat_gateway_id = "", network_interface_id = "", transit_gateway_id = "", '
+            'vpc_endpoint_id = "", vpc_peering_connection_id = "" }]',
+        ),
+    ),
+    "public IPs": (
+        "subnets-private",
+        lambda s: edit(s, NET, "map_public_ip_on_launch = false", "map_public_ip_on_launch = true"),
+    ),
+    "unassociated subnet": (
+        "subnets-associated",
+        lambda s: drop_block(s, NET, 'resource "aws_route_table_association" "database"'),
+    ),
+    "default SG rule": (
+        "default-sg-empty",
+        lambda s: edit(
+            s,
+            NET,
+            '  vpc_id = aws_vpc.this.id\n\n  tags = {\n    Name = "${var.name}-default-deny-all"',
+            "  vpc_id = aws_vpc.this.id\n  ingress {\n    protocol = -1\n    self = true\n"
+            "    from_port = 0\n    to_port = 0\n  }\n\n  tags = {\n"
+            '    Name = "${var.name}-default-deny-all"',
+        ),
+    ),
+    "world egress, ip_protocol -1": (
+        "no-world-sg-rules",
+        lambda s: append(
+            s,
+            SEC,
+            'resource "aws_vpc_security_group_egress_rule" "oops" {\n'
+            '  security_group_id = aws_security_group.glue.id\n  cidr_ipv4 = "0.0.0.0/0"\n'
+            '  ip_protocol = "-1"\n}\n',
+        ),
+    ),
+    "world ingress, legacy rule": (
+        "no-world-sg-rules",
+        lambda s: append(
+            s,
+            SEC,
+            'resource "aws_security_group_rule" "oops" {\n  type = "ingress"\n'
+            '  security_group_id = aws_security_group.endpoints.id\n  protocol = "tcp"\n'
+            '  from_port = 443\n  to_port = 443\n  ipv6_cidr_blocks = ["::/0"]\n}\n',
+        ),
+    ),
+    "world egress, inline block": (
+        "no-world-sg-rules",
+        lambda s: edit(
+            s,
+            SEC,
+            "  description            = "
+            '"Interface endpoints: HTTPS from the Glue security group only"',
+            '  description = "Interface endpoints: HTTPS from the Glue security group only"\n'
+            '  egress {\n    protocol = "tcp"\n    from_port = 443\n    to_port = 443\n'
+            '    cidr_blocks = ["0.0.0.0/0"]\n  }',
+        ),
+    ),
+    "database open to endpoints SG": (
+        "database-sg-from-glue-only",
+        lambda s: edit(
+            s,
+            SEC,
+            "  security_group_id            = aws_security_group.database.id\n"
+            "  referenced_security_group_id = aws_security_group.glue.id",
+            "  security_group_id            = aws_security_group.database.id\n"
+            "  referenced_security_group_id = aws_security_group.endpoints.id",
+        ),
+    ),
+    "database all ports": (
+        "database-sg-from-glue-only",
+        lambda s: edit(
+            s,
+            SEC,
+            "  from_port                    = var.database_port\n"
+            "  to_port                      = var.database_port\n"
+            '  description                  = "JDBC from',
+            '  from_port = 0\n  to_port = 65535\n  description = "JDBC from',
+        ),
+    ),
+    "public database": (
+        "database-private",
+        lambda s: edit(
+            s,
+            DB,
+            "publicly_accessible                   = false",
+            "publicly_accessible                   = true",
+        ),
+    ),
+    "no deletion protection": (
+        "database-private",
+        lambda s: edit(
+            s, "main.tf", "deletion_protection   = true", "deletion_protection   = false"
+        ),
+    ),
+    "DNS hostnames off": (
+        "vpc-dns",
+        lambda s: edit(s, NET, "enable_dns_hostnames = true", "enable_dns_hostnames = false"),
+    ),
+    "job without security configuration": (
+        "jobs-in-vpc",
+        lambda s: edit(
+            s, GLUE, "  security_configuration = aws_glue_security_configuration.this.name\n", ""
+        ),
+    ),
+    "job without connections": (
+        "jobs-in-vpc",
+        lambda s: edit(
+            s,
+            GLUE,
+            "connections            = [for name in each.value.connections : "
+            "aws_glue_connection.this[name].name]",
+            "connections = []",
+        ),
+    ),
+    "S3 endpoint off the route tables": (
+        "s3-gateway-on-connection-subnets",
+        lambda s: edit(
+            s,
+            NET,
+            "route_table_ids   = [for table in aws_route_table.private : table.id]",
+            "route_table_ids   = []",
+        ),
+    ),
+    "no self-referencing ingress": (
+        "glue-sg-self-reference",
+        lambda s: edit_block(
+            s,
+            SEC,
+            'resource "aws_vpc_security_group_ingress_rule" "glue_self"',
+            "referenced_security_group_id = aws_security_group.glue.id",
+            "referenced_security_group_id = aws_security_group.endpoints.id",
+        ),
+    ),
+    "missing Secrets Manager endpoint": (
+        "endpoints-for-features",
+        lambda s: edit(s, "main.tf", '"monitoring", "secretsmanager"]', '"monitoring"]'),
+    ),
+    "endpoint without private DNS": (
+        "endpoints-for-features",
+        lambda s: edit(
+            s, "endpoints/main.tf", "private_dns_enabled = true", "private_dns_enabled = false"
+        ),
+    ),
+    "password in the connection": (
+        "no-secrets-in-glue",
+        lambda s: edit(
+            s,
+            GLUE,
+            '    JDBC_ENFORCE_SSL    = "true"',
+            '    JDBC_ENFORCE_SSL    = "true"\n    PASSWORD = "hunter2"',
+        ),
+    ),
+    "TLS not enforced": (
+        "no-secrets-in-glue",
+        lambda s: edit(s, GLUE, 'JDBC_ENFORCE_SSL    = "true"', 'JDBC_ENFORCE_SSL    = "false"'),
+    ),
+    "password as job argument": (
+        "no-secrets-in-glue",
+        lambda s: edit(
+            s,
+            "main.tf",
+            '"--source_table"  = "public.orders"',
+            '"--source_table"  = "public.orders"\n        "--db_password" = "hunter2"',
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_verify_catches_the_mutation(mutation: str, stack: Path) -> None:
+    check, mutate = MUTATIONS[mutation]
+    mutate(stack)
+    results = verify_json(stack)
+    assert failed(results) == {check}, {k: results[k]["failures"] for k in failed(results)}
+    assert any(re.search(r"\S", str(f)) for f in results[check]["failures"])  # names the culprit
