@@ -83,3 +83,13 @@ def checkov(session: nox.Session) -> None:
         failed += len(failures)
     if failed:
         session.error(f"checkov: {failed} failed check(s)")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against hand-written equivalents (docs/performance.md); `-- --smoke` for CI.
+
+    Needs GLUEPRINT_TEST_PG_URL (`eval "$(.ci/postgres.sh start)"`) and terraform on PATH.
+    """
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "bench", *session.posargs)

@@ -23,10 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat (CI)")
     parser.add_argument("--only", nargs="+", choices=SUITES, default=list(SUITES))
     parser.add_argument("--repeats", type=int, help="timed repeats (default 5, smoke 1)")
-    parser.add_argument("--jdbc-sweep", action="store_true",
-                        help="also time hand-written partition/fetchsize variants")
-    parser.add_argument("--no-unit-suite", action="store_true",
-                        help="skip timing the unit test suite in the testloop suite")
+    parser.add_argument(
+        "--jdbc-sweep",
+        action="store_true",
+        help="also time hand-written partition/fetchsize variants",
+    )
+    parser.add_argument(
+        "--no-unit-suite",
+        action="store_true",
+        help="skip timing the unit test suite in the testloop suite",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown here")
     parser.add_argument("--work-dir", type=Path, help="keep data here (default: a temp dir)")
     args = parser.parse_args(argv)
@@ -49,8 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         section.show()
     if args.markdown:
         args.markdown.write_text("\n".join(s.markdown() for s in sections), encoding="utf-8")
-    console.print(f"bench finished in {time.perf_counter() - started:.1f} s "
-                  f"({'smoke' if settings.smoke else 'full'} sizes)")
+    console.print(
+        f"bench finished in {time.perf_counter() - started:.1f} s "
+        f"({'smoke' if settings.smoke else 'full'} sizes)"
+    )
     return 0
 
 

@@ -69,7 +69,9 @@ class Postgres:
                 '`eval "$(.ci/postgres.sh start)"` (CI does the same)'
             )
         if not PG_JAR.is_file():
-            raise BenchError(f"PostgreSQL JDBC driver missing at {PG_JAR} (libpostgresql-jdbc-java)")
+            raise BenchError(
+                f"PostgreSQL JDBC driver missing at {PG_JAR}: install libpostgresql-jdbc-java"
+            )
         return cls(url)
 
     @property

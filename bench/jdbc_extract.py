@@ -12,7 +12,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bench.common import Postgres, Settings
-from bench.timing import Section, Target, console, measure, ratio, seconds
+from bench.timing import (
+    Section,
+    Target,
+    console,
+    measure,
+    process_cpu_seconds,
+    ratio,
+    seconds,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -25,6 +33,7 @@ NAIVE = "naive spark.read.jdbc(url, table)"
 NAIVE_FETCH = "naive + fetchsize=10000"
 TUNED = "hand-tuned: 2 partitions + fetchsize=10000"
 ETL = "etl JdbcSource(connection, table) defaults"
+BINARY = "proposed default: 2 partitions + fetchsize=10000 + prepareThreshold=-1"
 COPY = "PostgreSQL \\copy table to /dev/null"
 
 CREATE = """
@@ -84,10 +93,12 @@ def variants(
     )
     runtime = SparkRuntime.local(profile, spark=spark)
 
-    def hand(partitions: int, fetchsize: int) -> Callable[[], None]:
+    def hand(partitions: int, fetchsize: int, binary: bool = False) -> Callable[[], None]:
+        url = pg.jdbc_url + ("?prepareThreshold=-1" if binary else "")
+
         def run() -> None:
             reader = spark.read.format("jdbc").options(
-                url=pg.jdbc_url, dbtable=table, fetchsize=str(fetchsize), **props
+                url=url, dbtable=table, fetchsize=str(fetchsize), **props
             )
             if partitions > 1:
                 reader = reader.options(
@@ -102,8 +113,7 @@ def variants(
 
     def copy() -> None:
         subprocess.run(
-            ["psql", pg.url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c",
-             f"\\copy {table} to /dev/null"],
+            ["psql", pg.url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", f"\\copy {table} to /dev/null"],
             check=True,
             capture_output=True,
         )
@@ -113,13 +123,19 @@ def variants(
         NAIVE_FETCH: hand(1, 10_000),
         TUNED: hand(2, 10_000),
         ETL: lambda: _drain(JdbcSource(connection=CONNECTION, table=table).read(runtime)),
+        BINARY: hand(2, 10_000, binary=True),
         COPY: copy,
     }
     if sweep:
-        for partitions, fetchsize in ((2, 1_000), (2, 50_000), (3, 10_000), (4, 10_000),
-                                      (4, 50_000), (8, 10_000)):
-            found[f"sweep: {partitions} partitions + fetchsize={fetchsize}"] = hand(
-                partitions, fetchsize
+        for partitions, fetchsize, binary in (
+            (2, 50_000, False),
+            (4, 10_000, False),
+            (1, 10_000, True),
+            (4, 10_000, True),
+        ):
+            extra = " + prepareThreshold=-1" if binary else ""
+            found[f"sweep: {partitions} partitions + fetchsize={fetchsize}{extra}"] = hand(
+                partitions, fetchsize, binary
             )
     return found
 
@@ -128,18 +144,28 @@ def run(settings: Settings, spark: SparkSession, sweep: bool = False) -> Section
     pg = Postgres.from_env()
     rows = settings.jdbc_rows
     table = ensure_table(pg, rows)
+    jvm = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())  # type: ignore[union-attr]
     results = measure(
         variants(spark, pg, table, rows, sweep),
         warmup=settings.warmup,
         repeats=settings.repeats,
         label="jdbc",
+        cpu=lambda: process_cpu_seconds([jvm], ["postgres"]),
     )
     naive = results[NAIVE].median
     floor = results[COPY].median
     section = Section(
         f"JDBC extract: {rows:,} rows of {table}, PostgreSQL on loopback, Spark local[2] "
         f"(median of {settings.repeats}, after {settings.warmup} warm-up)",
-        ["variant", "median s", "min-max s", "rows/s", "speed-up vs naive", "time vs COPY"],
+        [
+            "variant",
+            "median s",
+            "min-max s",
+            "rows/s",
+            "speed-up vs naive",
+            "time vs COPY",
+            "CPU s (JVM+PG)",
+        ],
     )
     for name, timing in results.items():
         section.rows.append(
@@ -150,6 +176,7 @@ def run(settings: Settings, spark: SparkSession, sweep: bool = False) -> Section
                 f"{rows / timing.median:,.0f}",
                 ratio(naive, timing.median),
                 ratio(timing.median, floor),
+                f"{timing.cpu_median:.1f}" if timing.cpu_median is not None else "",
             ]
         )
     etl = results[ETL].median

@@ -71,8 +71,9 @@ def write_input(spark: SparkSession, target: Path, rows: int) -> None:
                 fn.array(*[fn.lit(s) for s in ("new", "paid", "shipped", "returned")]),
                 (fn.col("id") % 4 + 1).cast("int"),
             ).alias("status"),
-            fn.date_add(fn.lit("2024-01-01").cast("date"), (fn.col("id") % DAYS).cast("int"))
-            .alias("order_date"),
+            fn.date_add(fn.lit("2024-01-01").cast("date"), (fn.col("id") % DAYS).cast("int")).alias(
+                "order_date"
+            ),
         )
         .write.mode("overwrite")
         .parquet(str(target))
@@ -120,8 +121,13 @@ def run(settings: Settings, spark: SparkSession) -> Section:
     )
     for name, timing in results.items():
         section.rows.append(
-            [name, seconds(timing.median), timing.spread, f"{rows / timing.median:,.0f}",
-             ratio(timing.median, base)]
+            [
+                name,
+                seconds(timing.median),
+                timing.spread,
+                f"{rows / timing.median:,.0f}",
+                ratio(timing.median, base),
+            ]
         )
     overhead = results[etl_name].median / base - 1
     section.targets.append(

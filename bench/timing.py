@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 
 @dataclasses.dataclass
@@ -20,6 +22,12 @@ class Timings:
 
     name: str
     seconds: list[float] = dataclasses.field(default_factory=list)
+    cpu: list[float] = dataclasses.field(default_factory=list)
+    """CPU seconds of each repeat, when the suite can count them (see ``cpu_seconds``)."""
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu) if self.cpu else None
 
     @property
     def median(self) -> float:
@@ -36,11 +44,14 @@ def measure(
     warmup: int,
     repeats: int,
     label: str = "",
+    cpu: Callable[[], float] | None = None,
 ) -> dict[str, Timings]:
     """Run every variant ``warmup`` times untimed, then ``repeats`` timed rounds.
 
     Rounds are interleaved and rotated (A B C, B C A, ...) so that slow drift of the machine
     (page cache, JIT, PostgreSQL buffers) does not favour the variant that happens to run last.
+    ``cpu`` returns cumulative CPU seconds of the processes doing the work; CPU time is far less
+    sensitive than wall time to other load on a shared machine.
     """
     names = list(variants)
     for round_ in range(warmup):
@@ -51,11 +62,17 @@ def measure(
     for round_ in range(repeats):
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
+            cpu_start = cpu() if cpu else 0.0
             start = time.perf_counter()
             variants[name]()
             elapsed = time.perf_counter() - start
             results[name].seconds.append(elapsed)
-            console.log(f"{label} repeat {round_ + 1}/{repeats}: {name} {elapsed:.3f} s")
+            if cpu:
+                results[name].cpu.append(cpu() - cpu_start)
+            console.log(
+                f"{label} repeat {round_ + 1}/{repeats}: {name} {elapsed:.3f} s "
+                f"(load {os.getloadavg()[0]:.1f})"
+            )
     return results
 
 
@@ -117,8 +134,34 @@ class Section:
 
 
 def seconds(value: float) -> str:
+    if value < 0.1:
+        return f"{value:.4f}"
     return f"{value:.3f}" if value < 10 else f"{value:.2f}"
 
 
 def ratio(value: float, baseline: float) -> str:
     return f"{value / baseline:.2f}x"
+
+
+def process_cpu_seconds(pids: Sequence[int] = (), names: Sequence[str] = ()) -> float:
+    """utime + stime of the given processes and of every process whose command is in ``names``,
+    plus this process's finished children (psql), from /proc (Linux)."""
+    import resource
+
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    wanted = set(pids)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        command = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if int(entry) in wanted or command in names:
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return total + children.ru_utime + children.ru_stime

@@ -18,6 +18,7 @@ import json
 from typing import Any, Protocol
 
 from etl.errors import ConnectionResolutionError
+from etl.secrets import quiet_aws_debug_logging, register_secret
 
 # JDBC URL prefix -> (driver class, connection properties that force TLS).
 _VENDORS: dict[str, tuple[str, dict[str, str]]] = {
@@ -49,6 +50,9 @@ class JdbcConnection:
     user: str
     password: str = dataclasses.field(repr=False)
     ssl: bool = False
+
+    def __post_init__(self) -> None:
+        register_secret(self.password)
 
     @property
     def vendor(self) -> str:
@@ -107,7 +111,8 @@ class AwsConnectionResolver:
 
         glue = self._session.client("glue")
         try:
-            found = glue.get_connection(Name=name, HidePassword=False)["Connection"]
+            with quiet_aws_debug_logging():  # the answer may hold USERNAME/PASSWORD
+                found = glue.get_connection(Name=name, HidePassword=False)["Connection"]
         except ClientError as exc:
             raise ConnectionResolutionError(
                 f"Glue connection '{name}' could not be read "
@@ -141,9 +146,10 @@ class AwsConnectionResolver:
         from botocore.exceptions import ClientError
 
         try:
-            text = self._session.client("secretsmanager").get_secret_value(SecretId=secret_id)[
-                "SecretString"
-            ]
+            with quiet_aws_debug_logging():
+                text = self._session.client("secretsmanager").get_secret_value(SecretId=secret_id)[
+                    "SecretString"
+                ]
         except ClientError as exc:
             raise ConnectionResolutionError(
                 f"secret of Glue connection '{name}' could not be read "

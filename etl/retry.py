@@ -15,7 +15,8 @@ driver's ``SQLException`` in its own errors) and looks at SQLSTATE classes and s
   ``java.net.ConnectException``, ``SocketTimeoutException``, ``NoRouteToHostException``,
   ``UnknownHostException`` (DNS inside a VPC can lag behind the ENI), ``EOFException``;
 * permanent, everything else, notably ``28xxx`` (bad user/password), ``3D000`` (unknown
-  database) and ``42xxx`` (unknown table, bad query).
+  database), ``42xxx`` (unknown table, bad query) and a server that does not offer the TLS the
+  connection requires (``08004`` with an SSL message).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -47,6 +49,7 @@ _TRANSIENT_JAVA = frozenset(
         "com.mysql.cj.jdbc.exceptions.CommunicationsException",
     }
 )
+_TLS = re.compile(r"(?i)\b(ssl|tls)\b")
 _PERMANENT_HINTS = {
     "28": "authentication failed; check the user and password behind the connection",
     "3D": "unknown database; check the database name in the connection's JDBC URL",
@@ -140,6 +143,10 @@ def classify_jdbc_error(exc: BaseException) -> Failure:
             )
     if isinstance(exc, (ConnectionError, TimeoutError)):
         transient = True
+    if transient and _TLS.search(message):
+        # "The server does not support SSL" (08004): retrying will not add TLS to the server.
+        transient = False
+        message = f"TLS is required but the server does not offer it: {message}"
     if sqlstate and not transient:
         hint = _PERMANENT_HINTS.get(sqlstate[:2])
         if hint:

@@ -129,12 +129,16 @@ def _subnets(config: GlueprintConfig, azs: tuple[str, ...]) -> tuple[list[Subnet
     )
 
 
+def connection_copies(name: str, copies: int) -> list[str]:
+    """Names of a connection's per-AZ copies: NAME in the first AZ, NAME-az2, NAME-az3, ..."""
+    return [name if index == 0 else f"{name}-az{index + 1}" for index in range(copies)]
+
+
 def _connections(config: GlueprintConfig, azs: tuple[str, ...]) -> list[GlueConnection]:
     rendered: list[GlueConnection] = []
     for conn in config.connections:
-        copies = len(azs) if conn.per_az else 1
-        for index in range(copies):
-            name = conn.name if index == 0 else f"{conn.name}-az{index + 1}"
+        copies = connection_copies(conn.name, len(azs) if conn.per_az else 1)
+        for index, name in enumerate(copies):
             rendered.append(GlueConnection(name, conn.name, conn.type, conn.description, index))
     return rendered
 

@@ -20,7 +20,7 @@ from generator.catalog import (
 )
 from generator.config import GlueprintConfig, JobConfig
 from generator.errors import Problem
-from generator.layout import LayoutError, availability_zones, compute_layout
+from generator.layout import LayoutError, availability_zones, compute_layout, connection_copies
 
 SECRET_KEY = re.compile(
     r"pass(word|wd)?|secret|token|api[-_]?key|credential|private[-_]?key", re.IGNORECASE
@@ -167,30 +167,30 @@ def _database(config: GlueprintConfig) -> Iterator[Problem]:
         )
 
 
+def _unique_names(names: list[str], what: str, section: str) -> Iterator[Problem]:
+    counts = Counter(names)
+    for i, name in enumerate(names):
+        if counts[name] > 1:
+            yield Problem(
+                f"{section}[{i}].name",
+                f"{what} {name!r} is defined {counts[name]} times",
+                f"give each {what} a unique name",
+            )
+
+
 def _connections(config: GlueprintConfig) -> Iterator[Problem]:
-    names = Counter(c.name for c in config.connections)
+    yield from _unique_names([c.name for c in config.connections], "connection", "connections")
     expanded: dict[str, int] = {}
     az_count = len(availability_zones(config))
     for i, conn in enumerate(config.connections):
         path = f"connections[{i}]"
-        if names[conn.name] > 1:
-            yield Problem(
-                f"{path}.name",
-                f"connection {conn.name!r} is defined {names[conn.name]} times",
-                "give each connection a unique name",
-            )
         if conn.type == "JDBC" and config.database is None:
             yield Problem(
                 f"{path}.type",
                 f"JDBC connection {conn.name!r} has no database to point at",
                 "add a `database:` section or make it a NETWORK connection",
             )
-        copies = (
-            [conn.name] + [f"{conn.name}-az{n}" for n in range(2, az_count + 1)]
-            if conn.per_az
-            else [conn.name]
-        )
-        for copy in copies:
+        for copy in connection_copies(conn.name, az_count if conn.per_az else 1):
             if copy in expanded and expanded[copy] != i:
                 yield Problem(
                     f"{path}.name",
@@ -201,16 +201,10 @@ def _connections(config: GlueprintConfig) -> Iterator[Problem]:
 
 
 def _jobs(config: GlueprintConfig, base_dir: Path) -> Iterator[Problem]:
-    names = Counter(j.name for j in config.jobs)
+    yield from _unique_names([j.name for j in config.jobs], "job", "jobs")
     known = {c.name for c in config.connections}
     for i, job in enumerate(config.jobs):
         path = f"jobs[{i}]"
-        if names[job.name] > 1:
-            yield Problem(
-                f"{path}.name",
-                f"job {job.name!r} is defined {names[job.name]} times",
-                "give each job a unique name",
-            )
         yield from _script(job, base_dir, path)
         yield from _job_connections(config, job, known, path)
         yield from _job_capacity(job, path)

@@ -1,11 +1,16 @@
-"""Shared fixtures of the etl tests: the PostgreSQL driver on the session classpath and the
-real PostgreSQL started by .ci/run (skipped outside CI when absent, a failure in CI)."""
+"""Shared fixtures of the etl tests: the PostgreSQL driver on the session classpath, the real
+PostgreSQL started by .ci/run, and a throwaway cluster that fault tests may stop and start
+(each skipped outside CI when its tooling is absent, a failure in CI)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+import shutil
+import socket
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -88,3 +93,131 @@ def pg_table(psql: Callable[[str], str], request: pytest.FixtureRequest) -> Iter
 def pg_profile(pg_connection: LocalConnection) -> LocalProfile:
     """A local profile defining ``my-rds-vpc-connection`` as the test database."""
     return LocalProfile(connections={CONNECTION: pg_connection})
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@dataclasses.dataclass(frozen=True)
+class ScratchCluster:
+    """A PostgreSQL cluster of its own (Debian's pg_createcluster) that tests may stop and
+    start, with a password-authenticated user; never the shared glueprint_test cluster."""
+
+    version: str
+    name: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+    @property
+    def jdbc_url(self) -> str:
+        return f"jdbc:postgresql://127.0.0.1:{self.port}/{self.database}"
+
+    def _ctl(self, action: str, *extra: str) -> None:
+        subprocess.run(
+            ["pg_ctlcluster", self.version, self.name, action, *extra],
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def stop(self) -> None:
+        self._ctl("stop", "-m", "fast")
+
+    def is_running(self) -> bool:
+        done = subprocess.run(
+            ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.port)], check=False
+        )
+        return done.returncode == 0
+
+    def psql(self, sql: str, database: str | None = None) -> str:
+        """Run SQL as the postgres superuser (peer authentication over the local socket)."""
+        done = subprocess.run(
+            [
+                "runuser", "-u", "postgres", "--",
+                "psql", "-p", str(self.port), "-d", database or self.database,
+                "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def scratch_pg() -> Iterator[ScratchCluster]:
+    """A throwaway cluster for the whole session, dropped at the end."""
+    tools = ("pg_createcluster", "pg_ctlcluster", "pg_dropcluster", "runuser", "psql")
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing or os.geteuid() != 0:
+        _unavailable(f"a throwaway PostgreSQL cluster needs root and {', '.join(missing) or tools}")
+    if not PG_JAR.is_file():
+        _unavailable(f"PostgreSQL JDBC driver missing at {PG_JAR} (libpostgresql-jdbc-java)")
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))
+    if not versions:
+        _unavailable("no PostgreSQL server binaries under /usr/lib/postgresql")
+    version = versions[-1].parent.parent.name
+    cluster = ScratchCluster(
+        version=version,
+        name=f"etl_scratch_{os.getpid()}",
+        port=_free_port(),
+        user="etl_scratch",
+        password=f"scratch-{uuid.uuid4().hex}",
+        database="etl_scratch",
+    )
+    subprocess.run(
+        ["pg_createcluster", version, cluster.name, "--port", str(cluster.port)],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        cluster.start()
+        cluster.psql(
+            f"CREATE ROLE {cluster.user} LOGIN PASSWORD '{cluster.password}'", database="postgres"
+        )
+        cluster.psql(f"CREATE DATABASE {cluster.database} OWNER {cluster.user}", "postgres")
+        yield cluster
+    finally:
+        subprocess.run(
+            ["pg_dropcluster", version, cluster.name, "--stop"], check=False, capture_output=True
+        )
+
+
+@pytest.fixture
+def scratch_running(scratch_pg: ScratchCluster) -> ScratchCluster:
+    """The throwaway cluster, started again if a previous test left it stopped."""
+    if not scratch_pg.is_running():
+        scratch_pg.start()
+    return scratch_pg
+
+
+@pytest.fixture
+def scratch_profile(
+    scratch_running: ScratchCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> LocalProfile:
+    """A profile with ``my-rds-vpc-connection`` on the throwaway cluster and ``s3://lake``."""
+    monkeypatch.setenv("SCRATCH_PG_USER", scratch_running.user)
+    monkeypatch.setenv("SCRATCH_PG_PASSWORD", scratch_running.password)
+    (tmp_path / "lake").mkdir(exist_ok=True)
+    return LocalProfile(
+        connections={
+            CONNECTION: LocalConnection(
+                scratch_running.jdbc_url, "SCRATCH_PG_USER", "SCRATCH_PG_PASSWORD"
+            )
+        },
+        paths={"s3://lake": (tmp_path / "lake").resolve()},
+    )

@@ -124,12 +124,8 @@ MUTATIONS = {
         lambda s: edit(
             s,
             NET,
-            "route                  = []",
-            'route = [{ cidr_block = "0.0.0.0/0", gateway_id = "igw-0123456789abcdef0", '
-            'carrier_gateway_id = "", core_network_arn = "", destination_prefix_list_id = "", '
-            'egress_only_gateway_id = "", ipv6_cidr_block = null, local_gateway_id = "", '
-            'nat_gateway_id = "", network_interface_id = "", transit_gateway_id = "", '
-            'vpc_endpoint_id = "", vpc_peering_connection_id = "" }]',
+            "  route                  = []",
+            '  route {\n    cidr_block = "0.0.0.0/0"\n    gateway_id = "igw-0123456789abcdef0"\n  }',
         ),
     ),
     "public IPs": (
