@@ -93,3 +93,37 @@ def bench(session: nox.Session) -> None:
     """
     session.install("-e", ".[dev]")
     session.run("python", "-m", "bench", *session.posargs)
+
+
+GLUE_MATRIX = [
+    # (Glue version, its Python, the pyspark it runs); Glue 5.0 and 5.1 share Spark 3.5.
+    ("4.0", "3.10", "pyspark==3.3.4"),
+    ("5.0/5.1", "3.11", "pyspark>=3.5,<3.6"),
+    ("6.0", "3.13", "pyspark>=4.1,<4.2"),
+]
+
+
+def _python(version: str) -> str:
+    """The pyenv interpreter for ``version`` by full path (pyenv's shims only answer for the
+    active version), else ``version`` for nox to find on PATH; missing fails when CI is set."""
+    import os
+
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    found = sorted(root.glob(f"versions/{version}.*/bin/python{version}"))
+    return str(found[-1]) if found else version
+
+
+@nox.session
+@nox.parametrize(
+    ("python", "pyspark"),
+    [nox.param(_python(py), spark, id=f'glue="{glue}"') for glue, py, spark in GLUE_MATRIX],
+)
+def matrix(session: nox.Session, pyspark: str) -> None:
+    """tests/etl on each Glue version's Python and pyspark, e.g. `nox -s 'matrix(glue="4.0")'`.
+
+    Needs GLUEPRINT_TEST_PG_URL (`eval "$(.ci/postgres.sh start)"`); set CI=true so a missing
+    service fails instead of skipping.
+    """
+    # tomli: etl's TOML fallback on 3.10, until pyproject.toml declares it for python<3.11.
+    session.install(".[test]", pyspark, "tomli; python_version < '3.11'")
+    session.run("pytest", "tests/etl", *session.posargs)

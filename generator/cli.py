@@ -6,6 +6,7 @@ with status 2, having written nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from generator import __version__
 from generator.config import GlueprintConfig
 from generator.errors import ConfigError
 from generator.loader import LoadedConfig, default_config_dir, load_config, load_default
+from generator.package import ARCHIVE_NAME, etl_archive
 from generator.render import render, resource_counts
 from generator.stack_cli import apply, plan, verify
 from generator.writer import HandEditedError, write_tree
@@ -138,7 +140,9 @@ def init(directory: Path, force: bool) -> None:
             f"{existing[0]} already exists; nothing was written.\n"
             "  fix: pass --force to overwrite, or choose another directory"
         )
-    files = {p.relative_to(directory).as_posix(): text for p, text in targets.items()}
+    files: dict[str, str | bytes] = {
+        p.relative_to(directory).as_posix(): text for p, text in targets.items()
+    }
     try:
         write_tree(directory, files)
     except OSError as exc:
@@ -157,6 +161,35 @@ def schema_text() -> str:
     schema = GlueprintConfig.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Directory for the archive.",
+)
+def package(out: Path) -> None:
+    """Build the etl library zip that Glue loads with --extra-py-files.
+
+    `glueprint generate` already ships it with every stack; use this to deploy it yourself.
+    """
+    archive = etl_archive()
+    try:
+        write_tree(out, {ARCHIVE_NAME: archive}, force=True)
+    except OSError as exc:
+        raise InputError(
+            f"{out}: cannot write ({exc.strerror}).\n  fix: choose a writable --out directory"
+        ) from None
+    digest = hashlib.sha256(archive).hexdigest()[:12]
+    out_console.print(
+        f"{out / ARCHIVE_NAME}: {len(archive)} bytes, sha256 {digest}; "
+        "upload it to S3 and pass its URI as --extra-py-files",
+        highlight=False,
+    )
 
 
 @cli.command()

@@ -33,7 +33,11 @@ class Instance:
         return (self.module, f"{self.type}.{self.name}")
 
     def is_unknown(self, attribute: str) -> bool:
+        """Unknown until apply, wholly or in part."""
         return bool(self.unknown.get(attribute))
+
+    def wholly_unknown(self, attribute: str) -> bool:
+        return self.unknown.get(attribute) is True
 
 
 class Plan:

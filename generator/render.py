@@ -19,6 +19,7 @@ from generator import __version__
 from generator.catalog import ENDPOINT_IAM_PREFIX, ENGINES
 from generator.hclfmt import format_hcl
 from generator.loader import LoadedConfig
+from generator.package import ARCHIVE_NAME, etl_archive
 from generator.provenance import stamp
 
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
@@ -28,7 +29,8 @@ MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
 class Rendered:
     """The rendered stack: file contents by relative path, plus facts for the summary."""
 
-    files: dict[str, str]
+    files: dict[str, str | bytes]
+    """Text files, plus the etl library zip (bytes)."""
     modules: tuple[str, ...]
 
 
@@ -118,6 +120,7 @@ def _context(loaded: LoadedConfig) -> dict[str, Any]:
         "glue_subnets": {s.az: str(s.cidr) for s in layout.glue_subnets},
         "database_subnets": {s.az: str(s.cidr) for s in layout.database_subnets},
         "bucket_names": bucket_names(loaded),
+        "library_name": ARCHIVE_NAME,
         "default_tags": {"Project": config.project, "ManagedBy": "glueprint", **config.tags},
     }
 
@@ -139,7 +142,7 @@ def render(loaded: LoadedConfig) -> Rendered:
     env = _environment()
     context = _context(loaded)
     made_by = origin(loaded)
-    files: dict[str, str] = {}
+    files: dict[str, str | bytes] = {}
     modules = modules_for(loaded)
     for module in ("root", *modules):
         prefix = "" if module == "root" else f"{module}/"
@@ -153,12 +156,15 @@ def render(loaded: LoadedConfig) -> Rendered:
     files["README.md"] = stamp(made_by, "\n" + readme, markdown=True)
     for job in loaded.config.jobs:
         files[f"scripts/{job.name}.py"] = (loaded.base_dir / job.script).read_text(encoding="utf-8")
+    files[f"lib/{ARCHIVE_NAME}"] = etl_archive()
     return Rendered(files=dict(sorted(files.items())), modules=modules)
 
 
-def resource_counts(files: dict[str, str], modules: tuple[str, ...]) -> dict[str, int]:
+def resource_counts(files: dict[str, str | bytes], modules: tuple[str, ...]) -> dict[str, int]:
     """Resource blocks declared in each child module's main.tf."""
-    return {
-        module: len(re.findall(r'^resource "', files[f"{module}/main.tf"], flags=re.MULTILINE))
-        for module in modules
-    }
+    counts = {}
+    for module in modules:
+        text = files[f"{module}/main.tf"]
+        assert isinstance(text, str)
+        counts[module] = len(re.findall(r'^resource "', text, flags=re.MULTILINE))
+    return counts

@@ -339,9 +339,21 @@ def _job_capacity(job: JobConfig, path: str) -> Iterator[Problem]:
         )
 
 
+def modules_from_pypi(value: str) -> list[str]:
+    """Entries of --additional-python-modules that pip would fetch from an index (not S3)."""
+    return [m.strip() for m in value.split(",") if m.strip() and not m.strip().startswith("s3://")]
+
+
 def _job_arguments(job: JobConfig, path: str) -> Iterator[Problem]:
     for key, value in job.arguments.items():
         where = f"{path}.arguments.{key}"
+        if key == "--additional-python-modules" and modules_from_pypi(value):
+            yield Problem(
+                where,
+                f"{', '.join(modules_from_pypi(value))} would be fetched from PyPI, which the VPC "
+                "cannot reach (no internet path): the job would fail at start",
+                "download the wheels, put them in the scripts bucket and list their s3:// URIs",
+            )
         if key in RESERVED_JOB_ARGUMENTS:
             yield Problem(
                 where,

@@ -12,10 +12,11 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from generator.catalog import GLUE_VERSIONS
 from generator.plan import Instance, Key, Plan
-from generator.rules import REFERENCE_KEY, SECRET_KEY, SECRET_VALUES
+from generator.rules import REFERENCE_KEY, SECRET_KEY, SECRET_VALUES, modules_from_pypi
 
 WORLD = {"0.0.0.0/0", "::/0"}
 INTERNET_PATH_TYPES = (
@@ -159,6 +160,13 @@ CHECKS: dict[str, Check] = {
             "Add the endpoint (private_dns_enabled = true) or turn the job feature off.",
         ),
         Check(
+            "no-internet-dependencies",
+            "No job installs Python modules from PyPI",
+            "With no internet path, pip cannot reach PyPI: the job fails before it starts.",
+            "Ship the wheels in the scripts bucket and list their s3:// URIs in "
+            "--additional-python-modules.",
+        ),
+        Check(
             "no-secrets-in-glue",
             "No password in Glue connections or job arguments",
             "Passwords there land in Terraform state and in Glue; job arguments may be logged.",
@@ -200,6 +208,7 @@ class Verifier:
             "s3-gateway-on-connection-subnets": self._s3_gateway,
             "glue-sg-self-reference": self._glue_self_reference,
             "endpoints-for-features": self._endpoints,
+            "no-internet-dependencies": self._no_internet_dependencies,
             "no-secrets-in-glue": self._no_secrets,
         }
 
@@ -442,9 +451,23 @@ class Verifier:
             if c.values.get("connection_type") == "JDBC"
         }
         for job in self.plan.of_type("aws_glue_job"):
+            if _arguments(job) is None:
+                yield f"{job.address}: {UNKNOWN_ARGUMENTS}"
+                continue
             for service, why in _needed_services(job, jdbc):
                 if service not in services:
                     yield f"{job.address}: needs the {service} endpoint ({why})"
+
+    def _no_internet_dependencies(self, result: Result) -> Iterator[str]:
+        for job in self.plan.of_type("aws_glue_job"):
+            args = _arguments(job)
+            if args is None:
+                yield f"{job.address}: {UNKNOWN_ARGUMENTS}"
+                continue
+            modules = args.get("--additional-python-modules", "")
+            from_pypi = modules_from_pypi(str(modules))
+            if from_pypi:
+                yield f"{job.address}: modules from PyPI: {', '.join(from_pypi)}"
 
     def _no_secrets(self, result: Result) -> Iterator[str]:
         source_checked = False
@@ -455,7 +478,11 @@ class Verifier:
             props = conn.values.get("connection_properties") or {}
             yield from _connection_property_problems(conn.address, props, conn.values)
         for job in self.plan.of_type("aws_glue_job"):
-            for key, value in (job.values.get("default_arguments") or {}).items():
+            args = _arguments(job)
+            if args is None:
+                yield f"{job.address}: {UNKNOWN_ARGUMENTS}"
+                continue
+            for key, value in args.items():
                 if SECRET_KEY.search(key) and not REFERENCE_KEY.search(key):
                     yield f"{job.address}: argument {key} looks like a secret"
                 for pattern, what in SECRET_VALUES:
@@ -503,8 +530,22 @@ def _connection_property_problems(
             yield f"{address}: JDBC_ENFORCE_SSL is not true"
 
 
+UNKNOWN_ARGUMENTS = (
+    "default_arguments are unknown until apply, so they cannot be proven; build them from "
+    "configured values (e.g. bucket names), not computed attributes"
+)
+
+
+def _arguments(job: Instance) -> dict[str, Any] | None:
+    """A job's default arguments, or None when Terraform cannot know them before apply."""
+    if job.wholly_unknown("default_arguments"):
+        return None
+    args: dict[str, Any] = job.values.get("default_arguments") or {}
+    return args
+
+
 def _needed_services(job: Instance, jdbc: set[object]) -> Iterator[tuple[str, str]]:
-    args = job.values.get("default_arguments") or {}
+    args = _arguments(job) or {}
     if args.get("--enable-continuous-cloudwatch-log") == "true":
         yield "logs", "continuous logging"
     if args.get("--enable-metrics") is not None:

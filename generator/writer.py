@@ -51,7 +51,13 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _stale(out: Path, files: dict[str, str]) -> list[Path]:
+Files = dict[str, str | bytes]
+"""Relative path -> text (written as UTF-8) or bytes (the library zip)."""
+COPIED_DIRS = ("scripts/", "lib/")
+"""Directories whose files are copies (job scripts, the etl zip) rather than rendered text."""
+
+
+def _stale(out: Path, files: Files) -> list[Path]:
     """Generated files under `out` that the new render does not produce."""
     if not out.is_dir():
         return []
@@ -61,15 +67,17 @@ def _stale(out: Path, files: dict[str, str]) -> list[Path]:
         if rel.startswith(".") or "/." in rel or not path.is_file() or rel in files:
             continue
         text = _read(path)
-        if (text is not None and is_generated(text)) or rel.startswith("scripts/"):
+        if (text is not None and is_generated(text)) or rel.startswith(COPIED_DIRS):
             stale.append(path)
     return stale
 
 
-def _hand_edits(out: Path, files: dict[str, str], stale: list[Path]) -> dict[str, str]:
+def _hand_edits(out: Path, files: Files, stale: list[Path]) -> dict[str, str]:
     """Unified diffs (edited file -> new content) of generated files edited since generation."""
     diffs = {}
-    targets = [(rel, out / rel, content) for rel, content in files.items()]
+    targets = [
+        (rel, out / rel, content) for rel, content in files.items() if isinstance(content, str)
+    ]
     targets += [(p.relative_to(out).as_posix(), p, "") for p in stale]
     for rel, path, new in targets:
         current = _read(path) if path.is_file() else None
@@ -86,7 +94,7 @@ def _hand_edits(out: Path, files: dict[str, str], stale: list[Path]) -> dict[str
     return diffs
 
 
-def write_tree(out: Path, files: dict[str, str], force: bool = False) -> WriteResult:
+def write_tree(out: Path, files: Files, force: bool = False) -> WriteResult:
     """Make `out` hold exactly the rendered files (plus whatever non-generated files it had).
 
     Raises HandEditedError, having written nothing, if a generated file was edited and not `force`.
@@ -107,7 +115,8 @@ def write_tree(out: Path, files: dict[str, str], force: bool = False) -> WriteRe
     try:
         for rel, content in files.items():
             target = out / rel
-            if target.is_file() and target.read_text(encoding="utf-8") == content:
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            if target.is_file() and target.read_bytes() == data:
                 result.unchanged.append(rel)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -115,8 +124,8 @@ def write_tree(out: Path, files: dict[str, str], force: bool = False) -> WriteRe
                 prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
             )
             staged.append((Path(tmp_name), target))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(content)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
             os.chmod(tmp_name, mode)
             result.written.append(rel)
     except BaseException:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from generator import __version__
 from generator.loader import load_config, load_default
+from generator.package import ARCHIVE_NAME, etl_archive
 from generator.render import hcl, render
 from tests.conftest import CONFIGS, REPO
 
@@ -26,14 +32,15 @@ def test_same_input_renders_byte_identical_output() -> None:
     assert first == second
 
 
-def test_modules_dir_is_the_rendered_default(default_files: dict[str, str]) -> None:
+def test_modules_dir_is_the_rendered_default(default_files: dict[str, str | bytes]) -> None:
     on_disk = {
-        p.relative_to(GOLDEN).as_posix(): p.read_text(encoding="utf-8")
+        p.relative_to(GOLDEN).as_posix(): p.read_bytes()
         for p in sorted(GOLDEN.rglob("*"))
         if p.is_file() and ".terraform" not in p.parts and not p.name.startswith(".terraform")
     }
-    drifted = sorted(set(on_disk) ^ set(default_files)) + sorted(
-        k for k in set(on_disk) & set(default_files) if on_disk[k] != default_files[k]
+    rendered = {k: v.encode() if isinstance(v, str) else v for k, v in default_files.items()}
+    drifted = sorted(set(on_disk) ^ set(rendered)) + sorted(
+        k for k in set(on_disk) & set(rendered) if on_disk[k] != rendered[k]
     )
     assert not drifted, (
         f"modules/ drifted from the templates: {drifted}; run `glueprint generate --out modules`"
@@ -83,7 +90,7 @@ def blocks(text: str, kind: str, type_: str) -> list[str]:
 
 
 def test_no_internet_path_objects_anywhere(default_files: dict[str, str]) -> None:
-    everything = "\n".join(default_files.values())
+    everything = "\n".join(v for v in default_files.values() if isinstance(v, str))
     for forbidden in (
         "aws_internet_gateway",
         "aws_egress_only_internet_gateway",
@@ -240,6 +247,29 @@ def test_three_azs_render_three_subnets_and_connection_copies() -> None:
         "events-db-az2",
         "events-db-az3",
     )
+
+
+def test_etl_library_ships_with_the_stack_and_is_on_every_jobs_path(
+    default_files: dict[str, str | bytes], tmp_path: Path
+) -> None:
+    archive = default_files[f"lib/{ARCHIVE_NAME}"]
+    assert isinstance(archive, bytes) and archive == etl_archive()  # deterministic
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert "etl/__init__.py" in names and "etl/job.py" in names
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert '"--extra-py-files"      = var.library_location' in default_files["glue/main.tf"]
+    assert 'resource "aws_s3_object" "library"' in default_files["storage/main.tf"]
+    (tmp_path / ARCHIVE_NAME).write_bytes(archive)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import etl, etl.job, etl.sources; print(etl.__file__)"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / ARCHIVE_NAME)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip().startswith(str(tmp_path / ARCHIVE_NAME))
 
 
 def test_scripts_are_copied_next_to_the_stack(tmp_path: Path) -> None:

@@ -16,11 +16,11 @@ from click.testing import CliRunner
 
 from generator.cli import cli
 from generator.loader import load_config, load_default
+from generator.plan import Plan
 from generator.render import render
+from generator.verify import CHECKS, Verifier
 from generator.writer import write_tree
 from tests.conftest import CONFIGS, Terraform
-
-pytestmark = [pytest.mark.terraform, pytest.mark.emulator]
 
 
 def verify_json(stack: Path) -> dict[str, dict[str, object]]:
@@ -31,6 +31,32 @@ def verify_json(stack: Path) -> dict[str, dict[str, object]]:
 
 def failed(results: dict[str, dict[str, object]]) -> set[str]:
     return {check for check, r in results.items() if not r["passed"]}
+
+
+def test_arguments_unknown_until_apply_fail_explicitly(tmp_path: Path) -> None:
+    """A value verify cannot see is a failure that says so, never a silent pass."""
+    job = {
+        "address": "aws_glue_job.x",
+        "mode": "managed",
+        "type": "aws_glue_job",
+        "name": "x",
+        "values": {"connections": ["c"], "security_configuration": "s", "glue_version": "5.0"},
+    }
+    plan = Plan(
+        {
+            "planned_values": {"root_module": {"resources": [job]}},
+            "resource_changes": [
+                {
+                    "address": "aws_glue_job.x",
+                    "change": {"after_unknown": {"default_arguments": True}},
+                }
+            ],
+        }
+    )
+    results = {r.check.id: r for r in Verifier(plan, tmp_path).run()}
+    for check in ("endpoints-for-features", "no-internet-dependencies", "no-secrets-in-glue"):
+        assert not results[check].passed
+        assert "unknown until apply" in results[check].failures[0]
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +73,15 @@ def stack(base_stack: Path, tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.mark.terraform
+@pytest.mark.emulator
 @pytest.mark.parametrize("name", ["default", *sorted(p.stem for p in CONFIGS.glob("*.yaml"))])
 def test_every_rendered_config_verifies(name: str, tmp_path: Path, terraform: Terraform) -> None:
     loaded = load_default() if name == "default" else load_config(CONFIGS / f"{name}.yaml")
     write_tree(tmp_path, render(loaded).files)
     results = verify_json(tmp_path)
     assert failed(results) == set(), {k: results[k]["failures"] for k in failed(results)}
-    assert len(results) == 14
+    assert len(results) == len(CHECKS)
 
 
 def edit(stack: Path, file: str, old: str, new: str) -> None:
@@ -125,7 +153,8 @@ MUTATIONS = {
             s,
             NET,
             "  route                  = []",
-            '  route {\n    cidr_block = "0.0.0.0/0"\n    gateway_id = "igw-0123456789abcdef0"\n  }',
+            '  route {\n    cidr_block = "0.0.0.0/0"\n'
+            '    gateway_id = "igw-0123456789abcdef0"\n  }',
         ),
     ),
     "public IPs": (
@@ -278,6 +307,15 @@ MUTATIONS = {
         "no-secrets-in-glue",
         lambda s: edit(s, GLUE, 'JDBC_ENFORCE_SSL    = "true"', 'JDBC_ENFORCE_SSL    = "false"'),
     ),
+    "module from PyPI": (
+        "no-internet-dependencies",
+        lambda s: edit(
+            s,
+            "main.tf",
+            '"--source_table"  = "public.orders"',
+            '"--source_table"  = "public.orders"\n        "--additional-python-modules" = "pandas==2"',
+        ),
+    ),
     "password as job argument": (
         "no-secrets-in-glue",
         lambda s: edit(
@@ -290,6 +328,8 @@ MUTATIONS = {
 }
 
 
+@pytest.mark.terraform
+@pytest.mark.emulator
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))
 def test_verify_catches_the_mutation(mutation: str, stack: Path) -> None:
     check, mutate = MUTATIONS[mutation]
