@@ -125,15 +125,11 @@ def generate(config: Path | None, out: Path, force: bool) -> None:
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=Path("."))
 @click.option("--force", is_flag=True, help="Overwrite an existing glueprint.yaml.")
 def init(directory: Path, force: bool) -> None:
-    """Write a starter glueprint.yaml (with comments), its JSON Schema and an example job."""
+    """Write a starter glueprint.yaml (commented), its JSON Schema, an example job and its test."""
     source = default_config_dir()
-    targets = {
-        directory / "glueprint.yaml": (source / "glueprint.yaml").read_text(encoding="utf-8"),
-        directory / "jobs" / "my_glue_job.py": (source / "jobs" / "my_glue_job.py").read_text(
-            encoding="utf-8"
-        ),
-        directory / SCHEMA_FILE: schema_text(),
-    }
+    starter = ("glueprint.yaml", "jobs/my_glue_job.py", "tests/test_my_glue_job.py")
+    targets = {directory / name: (source / name).read_text(encoding="utf-8") for name in starter}
+    targets[directory / SCHEMA_FILE] = schema_text()
     existing = [p for p in targets if p.exists() and p.name != SCHEMA_FILE]
     if existing and not force:
         raise InputError(

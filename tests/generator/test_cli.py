@@ -52,6 +52,7 @@ def test_bad_config_leaves_existing_output_untouched(tmp_path: Path) -> None:
 def test_init_writes_a_config_that_generates(tmp_path: Path) -> None:
     assert run("init", str(tmp_path))[0] == 0
     assert (tmp_path / "jobs" / "my_glue_job.py").is_file()
+    assert (tmp_path / "tests" / "test_my_glue_job.py").is_file()
     schema = json.loads((tmp_path / "glueprint.schema.json").read_text())
     assert schema["title"] == "glueprint.yaml"
     code, _, _ = run("generate", "-c", str(tmp_path / "glueprint.yaml"), "-o", str(tmp_path / "s"))

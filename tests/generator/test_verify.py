@@ -313,7 +313,8 @@ MUTATIONS = {
             s,
             "main.tf",
             '"--source_table"  = "public.orders"',
-            '"--source_table"  = "public.orders"\n        "--additional-python-modules" = "pandas==2"',
+            '"--source_table"  = "public.orders"\n'
+            '        "--additional-python-modules" = "pandas==2"',
         ),
     ),
     "password as job argument": (
