@@ -338,3 +338,30 @@ def test_verify_catches_the_mutation(mutation: str, stack: Path) -> None:
     results = verify_json(stack)
     assert failed(results) == {check}, {k: results[k]["failures"] for k in failed(results)}
     assert any(re.search(r"\S", str(f)) for f in results[check]["failures"])  # names the culprit
+
+
+@pytest.mark.terraform
+@pytest.mark.emulator
+def test_plan_command_verifies_and_summarises(tmp_path: Path, terraform: Terraform) -> None:
+    write_tree(tmp_path, render(load_config(CONFIGS / "no-database.yaml")).files)
+    result = CliRunner().invoke(cli, ["plan", str(tmp_path), "--emulator"])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert f"{len(CHECKS)} passed, 0 failed" in result.stdout
+    assert re.search(r"Plan: \d+ to create", result.stdout)
+
+
+@pytest.mark.terraform
+def test_verify_without_credentials_fails_cleanly_with_a_hint(
+    tmp_path: Path, terraform: Terraform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    stack = tmp_path / "stack"
+    write_tree(stack, render(load_config(CONFIGS / "minimal.yaml")).files)
+    result = CliRunner().invoke(cli, ["verify", str(stack)])
+    assert result.exit_code == 1
+    assert "add --emulator" in result.stderr and "Traceback" not in result.stderr
+    assert not (stack / ".glueprint.tfplan").exists()
