@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nox
@@ -106,8 +107,6 @@ GLUE_MATRIX = [
 def _python(version: str) -> str:
     """The pyenv interpreter for ``version`` by full path (pyenv's shims only answer for the
     active version), else ``version`` for nox to find on PATH; missing fails when CI is set."""
-    import os
-
     root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     found = sorted(root.glob(f"versions/{version}.*/bin/python{version}"))
     return str(found[-1]) if found else version
@@ -124,6 +123,5 @@ def matrix(session: nox.Session, pyspark: str) -> None:
     Needs GLUEPRINT_TEST_PG_URL (`eval "$(.ci/postgres.sh start)"`); set CI=true so a missing
     service fails instead of skipping.
     """
-    # tomli: etl's TOML fallback on 3.10, until pyproject.toml declares it for python<3.11.
-    session.install(".[test]", pyspark, "tomli; python_version < '3.11'")
+    session.install(".[test]", pyspark)
     session.run("pytest", "tests/etl", *session.posargs)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from etl.arguments import substitute
+from etl.connections import READ_DEFAULTS, JdbcConnection
 from etl.errors import OptionError, SchemaMismatchError
 from etl.jdbc import discover_primary_key, plan_partitioning, watermark_bound
 from etl.options import Strict, require_choice, require_one_of
@@ -240,6 +241,16 @@ class JdbcSource(Strict):
             ),
         )
 
+    def reader_options(self, connection: JdbcConnection) -> dict[str, str]:
+        """Spark JDBC options: the vendor's fast-read defaults, the connection (URL, credentials,
+        TLS), the source's own `options`, and `fetchsize`, later ones winning."""
+        return {
+            **READ_DEFAULTS.get(connection.vendor, {}),
+            **connection.spark_options(),
+            **self.options,
+            "fetchsize": str(self.fetchsize),
+        }
+
     def read(self, runtime: Runtime) -> DataFrame:
         """Read the whole relation (a ``watermark_column`` is honoured only inside a job)."""
         return self.read_since(runtime, None)[0]
@@ -252,8 +263,7 @@ class JdbcSource(Strict):
         left empty for the caller), or ``None`` when no row is new."""
         spark = runtime.spark
         connection = runtime.connection(self.connection)
-        options = {**connection.spark_options(), **self.options}
-        options["fetchsize"] = str(self.fetchsize)
+        options = self.reader_options(connection)
 
         def attempt(what: str, operation: Callable[[], T]) -> T:
             return call_with_retry(

@@ -5,14 +5,25 @@ run, tuned for tiny data: two cores, two shuffle partitions, no UI, no Hive meta
 Override the ``spark_conf`` fixture (session scope) to add settings such as ``spark.jars`` for a
 JDBC driver.  pyspark is imported only when a test asks for ``spark``, so the plugin costs
 nothing in projects or test runs that do not use Spark.
+
+``etl_profile`` gives a job a local profile for an end-to-end test: ``s3://`` buckets become
+directories under the test's ``tmp_path``, and connection names resolve through the
+``etl_connections`` fixture (empty by default; override it in your conftest.py to point your
+Glue connection names at a test database).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from etl.profile import LocalConnection, LocalProfile
+from etl.testing import local_profile
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -54,6 +65,8 @@ def spark(
     except ImportError:
         pytest.fail("the spark fixture needs pyspark: pip install 'glueprint[spark]'")
 
+    # Spark's Python workers must run this interpreter, not whichever python3 is first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName("etl-tests")
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
     settings = {**FAST_LOCAL_CONF, "spark.sql.warehouse.dir": str(warehouse), **spark_conf}
@@ -63,3 +76,22 @@ def spark(
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture
+def etl_connections() -> Mapping[str, LocalConnection]:
+    """Connection name -> test database, for ``etl_profile``; override in your conftest.py."""
+    return {}
+
+
+@pytest.fixture
+def etl_profile(
+    tmp_path: Path, etl_connections: Mapping[str, LocalConnection]
+) -> Callable[..., LocalProfile]:
+    """``etl_profile("lake", ...)``: a profile mapping each ``s3://bucket`` to a fresh directory
+    under ``tmp_path / "s3"`` and resolving connections through ``etl_connections``."""
+
+    def make(*buckets: str) -> LocalProfile:
+        return local_profile(tmp_path / "s3", buckets, etl_connections)
+
+    return make

@@ -221,3 +221,9 @@ def scratch_profile(
         },
         paths={"s3://lake": (tmp_path / "lake").resolve()},
     )
+
+
+@pytest.fixture
+def etl_connections(pg_connection: LocalConnection) -> dict[str, LocalConnection]:
+    """The plugin's ``etl_profile`` resolves ``my-rds-vpc-connection`` to the test database."""
+    return {CONNECTION: pg_connection}

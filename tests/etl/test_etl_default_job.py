@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as fn
 
 from etl import LocalProfile
-from etl.testing import load_job, local_profile, run_local
+from etl.testing import load_job, run_local
 from generator.loader import default_config_dir
 
 DEFAULTS = default_config_dir()
@@ -34,10 +34,9 @@ def test_the_default_jobs_unit_test_passes(spark: SparkSession) -> None:
 @pytest.mark.postgres
 def test_default_job_joins_jdbc_and_s3_into_partitioned_parquet(
     spark: SparkSession,
-    tmp_path: Path,
     psql: Callable[[str], str],
     pg_table: str,
-    pg_profile: LocalProfile,
+    etl_profile: Callable[..., LocalProfile],
 ) -> None:
     psql(
         f"CREATE TABLE {pg_table} (order_id int PRIMARY KEY, customer_id int NOT NULL, "
@@ -46,7 +45,8 @@ def test_default_job_joins_jdbc_and_s3_into_partitioned_parquet(
         f"timestamp '2026-01-01' + (i % 30) * interval '1 day' + (i % 86400) * interval '1 second' "
         f"FROM generate_series(1, {ROWS}) i"
     )
-    profile = local_profile(tmp_path, buckets=["lake"], connections=pg_profile.connections)
+    profile = etl_profile("lake")
+    lake = Path(profile.paths["s3://lake"])
     countries = ["DE", "FR", "JP"]
     customers = spark.range(0, 1000).select(
         fn.col("id").cast("int").alias("customer_id"),
@@ -55,12 +55,12 @@ def test_default_job_joins_jdbc_and_s3_into_partitioned_parquet(
             "country"
         ),
     )
-    customers.write.parquet(str(tmp_path / "lake" / "raw" / "customers"))
+    customers.write.parquet(str(lake / "raw" / "customers"))
 
     job = load_job(DEFAULTS / "jobs" / "my_glue_job.py")
     run_local(job, spark, profile, ["--data_bucket", "lake", "--source_table", pg_table])
 
-    out_dir = tmp_path / "lake" / "curated" / "orders"
+    out_dir = lake / "curated" / "orders"
     assert len(list(out_dir.glob("order_date=*"))) == 30
     written = spark.read.parquet(str(out_dir))
     assert written.count() == ROWS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from etl import JdbcSource, OptionError, S3Sink, S3Source
+from etl import JdbcConnection, JdbcSource, OptionError, S3Sink, S3Source
 
 
 def test_misspelt_option_names_the_closest_valid_one() -> None:
@@ -59,3 +59,14 @@ def test_options_are_frozen() -> None:
     source = S3Source("s3://b/p")
     with pytest.raises(AttributeError):
         source.path = "s3://other"  # type: ignore[misc]
+
+
+def test_postgres_reads_default_to_binary_transfer_and_options_override_it() -> None:
+    connection = JdbcConnection("db", "jdbc:postgresql://h:5432/app", "etl", "pw", ssl=True)
+    options = JdbcSource(connection="db", table="t").reader_options(connection)
+    assert options["prepareThreshold"] == "-1"  # see READ_DEFAULTS and docs/performance.md
+    assert options["sslmode"] == "require" and options["fetchsize"] == "10000"
+    pooled = JdbcSource(connection="db", table="t", options={"prepareThreshold": "0"})
+    assert pooled.reader_options(connection)["prepareThreshold"] == "0"
+    mysql = JdbcConnection("m", "jdbc:mysql://h:3306/app", "etl", "pw")
+    assert "prepareThreshold" not in JdbcSource(connection="m", table="t").reader_options(mysql)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,4 +71,15 @@ def test_unmapped_bucket_explains_how_to_map_it() -> None:
 def test_profile_mistakes_are_explained(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "p.toml").write_text(text)
     with pytest.raises(EtlError, match=message):
+        LocalProfile.load(tmp_path / "p.toml")
+
+
+def test_missing_toml_parser_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.10 (Glue 4.0) has no tomllib: without the tomli backport, say so."""
+    (tmp_path / "p.toml").write_text(PROFILE)
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # None in sys.modules: ImportError
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    with pytest.raises(EtlError, match=r"Python 3\.11\+ or `pip install tomli`"):
         LocalProfile.load(tmp_path / "p.toml")

@@ -312,8 +312,8 @@ MUTATIONS = {
         lambda s: edit(
             s,
             "main.tf",
-            '"--source_table"  = "public.orders"',
-            '"--source_table"  = "public.orders"\n'
+            '"--source_table" = "public.orders"',
+            '"--source_table" = "public.orders"\n'
             '        "--additional-python-modules" = "pandas==2"',
         ),
     ),
@@ -322,8 +322,8 @@ MUTATIONS = {
         lambda s: edit(
             s,
             "main.tf",
-            '"--source_table"  = "public.orders"',
-            '"--source_table"  = "public.orders"\n        "--db_password" = "hunter2"',
+            '"--source_table" = "public.orders"',
+            '"--source_table" = "public.orders"\n        "--db_password" = "hunter2"',
         ),
     ),
 }
