@@ -51,7 +51,19 @@ class Runtime(Protocol):
         """Mark the run successful (Glue: advance bookmarks); called after all sinks published."""
 
 
-class SparkRuntime:
+class _StartedSession:
+    """The SparkSession a runtime holds once `start()` has run."""
+
+    _spark: SparkSession | None = None
+
+    @property
+    def spark(self) -> SparkSession:
+        if self._spark is None:
+            raise EtlError("runtime not started: call start() first")
+        return self._spark
+
+
+class SparkRuntime(_StartedSession):
     """Plain Spark.  With a profile (see :meth:`local`) nothing touches AWS."""
 
     def __init__(
@@ -77,12 +89,6 @@ class SparkRuntime:
             spark, resolver=ProfileConnectionResolver(profile), profile=profile, name="local"
         )
 
-    @property
-    def spark(self) -> SparkSession:
-        if self._spark is None:
-            raise EtlError("runtime not started: call start() first")
-        return self._spark
-
     def start(self, job_name: str, argv: Sequence[str], arguments: Mapping[str, str]) -> None:
         if self._spark is not None:
             return
@@ -107,7 +113,7 @@ class SparkRuntime:
         """Nothing to commit outside Glue: output is published by the sinks."""
 
 
-class GlueRuntime:
+class GlueRuntime(_StartedSession):
     """AWS Glue: GlueContext, ``Job.init``/``Job.commit``, connections through the Glue API."""
 
     name = "glue"
@@ -117,12 +123,6 @@ class GlueRuntime:
         self._spark: SparkSession | None = None
         self._job: Any = None
         self.glue_context: Any = None
-
-    @property
-    def spark(self) -> SparkSession:
-        if self._spark is None:
-            raise EtlError("runtime not started: call start() first")
-        return self._spark
 
     def start(self, job_name: str, argv: Sequence[str], arguments: Mapping[str, str]) -> None:
         try:

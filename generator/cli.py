@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from etl.cli import check, new_job, run
 from generator import __version__
 from generator.config import GlueprintConfig
+from generator.console import CommandError, err_console, out_console
 from generator.errors import ConfigError
 from generator.loader import LoadedConfig, default_config_dir, load_config, load_default
 from generator.package import ARCHIVE_NAME, etl_archive
@@ -25,19 +25,13 @@ from generator.render import render, resource_counts
 from generator.stack_cli import apply, plan, verify
 from generator.writer import HandEditedError, write_tree
 
-out_console = Console()
-err_console = Console(stderr=True)
-
 SCHEMA_FILE = "glueprint.schema.json"
 
 
-class InputError(click.ClickException):
+class InputError(CommandError):
     """Bad input: the message names what is wrong and how to fix it; exit status 2."""
 
     exit_code = 2
-
-    def show(self, file: object = None) -> None:
-        err_console.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
 
 
 def _config_error(exc: ConfigError) -> InputError:

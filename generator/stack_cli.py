@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from generator.console import CommandError, err_console, out_console
 from generator.emulator import Emulator, EmulatorUnavailableError
 from generator.plan import Plan
 from generator.terraform import Event, Terraform, TerraformError
@@ -27,17 +27,12 @@ from generator.topology import check_topology
 from generator.verify import Result, Verifier
 
 PLAN_FILE = ".glueprint.tfplan"
-out_console = Console()
-err_console = Console(stderr=True)
 
 
-class StackError(click.ClickException):
+class StackError(CommandError):
     """Terraform or the emulator failed; exit status 1 with the diagnostics."""
 
     exit_code = 1
-
-    def show(self, file: object = None) -> None:
-        err_console.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
 
 
 stack_argument = click.argument(
