@@ -1,12 +1,19 @@
-"""Sessions: `tests` (the suite CI runs), `lint` (ruff + mypy), `checkov` (security scan)."""
+"""Sessions: `tests` (the suite CI runs), `lint` (ruff + mypy), `checkov` (security scan),
+`bench`, and per Glue version `matrix` (tests/etl) and `packaged` (the shipped etl zip)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import nox
+
+REPO = Path(__file__).resolve().parent
+sys.path.insert(0, str(REPO))  # generator.catalog is stdlib-only: nox's interpreter imports it
+from generator.catalog import GLUE_RELEASES, GlueRelease  # noqa: E402
 
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "tests"]
@@ -96,12 +103,17 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "bench", *session.posargs)
 
 
-GLUE_MATRIX = [
-    # (Glue version, its Python, the pyspark it runs); Glue 5.0 and 5.1 share Spark 3.5.
-    ("4.0", "3.10", "pyspark==3.3.4"),
-    ("5.0/5.1", "3.11", "pyspark>=3.5,<3.6"),
-    ("6.0", "3.13", "pyspark>=4.1,<4.2"),
-]
+def _glue_matrix() -> list[tuple[str, GlueRelease]]:
+    """One row per distinct runtime etl supports, named by its Glue versions: Glue 5.0 and 5.1
+    share Spark 3.5 ("5.0/5.1"); Glue 3.0's Python 3.7 is too old for etl."""
+    versions: dict[GlueRelease, list[str]] = {}
+    for glue, release in GLUE_RELEASES.items():
+        if release.supports_etl:
+            versions.setdefault(release, []).append(glue)
+    return [("/".join(glue), release) for release, glue in versions.items()]
+
+
+GLUE_MATRIX = _glue_matrix()
 
 
 def _python(version: str) -> str:
@@ -115,7 +127,7 @@ def _python(version: str) -> str:
 @nox.session
 @nox.parametrize(
     ("python", "pyspark"),
-    [nox.param(_python(py), spark, id=f'glue="{glue}"') for glue, py, spark in GLUE_MATRIX],
+    [nox.param(_python(r.python), r.pyspark, id=f'glue="{glue}"') for glue, r in GLUE_MATRIX],
 )
 def matrix(session: nox.Session, pyspark: str) -> None:
     """tests/etl on each Glue version's Python and pyspark, e.g. `nox -s 'matrix(glue="4.0")'`.
@@ -125,3 +137,44 @@ def matrix(session: nox.Session, pyspark: str) -> None:
     """
     session.install(".[test]", pyspark)
     session.run("pytest", "tests/etl", *session.posargs)
+
+
+PACKAGE = """
+import sys
+from pathlib import Path
+from generator.package import ARCHIVE_NAME, etl_archive
+
+archive = Path(sys.argv[1]) / ARCHIVE_NAME
+archive.write_bytes(etl_archive())
+print(archive)
+"""
+
+
+@nox.session
+@nox.parametrize(
+    ("python", "release"),
+    [nox.param(_python(r.python), r, id=f'glue="{glue}"') for glue, r in GLUE_MATRIX],
+)
+def packaged(session: nox.Session, release: GlueRelease) -> None:
+    """The etl zip on only Glue's Python and pyspark runs the example job: `packaged(glue="4.0")`.
+
+    As on Glue with --extra-py-files: a venv holding only that Glue version's pyspark runs the
+    example job with PYTHONPATH = the zip alone, so anything etl imports that Glue lacks fails
+    here; tests/packaged/run_example_job.py checks the output against PostgreSQL's own figures.
+    The zip is built from this checkout by the function behind `glueprint package` (stdlib only,
+    so the clean venv runs it). Needs GLUEPRINT_TEST_PG_URL (`eval "$(.ci/postgres.sh start)"`).
+    """
+    session.install(release.pyspark)
+    work = Path(session.create_tmp()).resolve() / "packaged"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    archive = session.run("python", "-c", PACKAGE, str(work), silent=True)
+    assert isinstance(archive, str)
+    session.run(
+        "python",
+        str(REPO / "tests" / "packaged" / "run_example_job.py"),
+        *("--job", str(REPO / "generator" / "defaults" / "jobs" / "my_glue_job.py")),
+        *("--work", str(work)),
+        *("--python", release.python, "--spark", release.spark),
+        env={"PYTHONPATH": archive.strip()},
+    )

@@ -176,16 +176,52 @@ def _spark_failure(exc: Exception) -> str:
 
 
 @click.command("run", context_settings={"ignore_unknown_options": True})
-@click.argument("script", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("target")
 @click.option("--local", is_flag=True, help="Local Spark; connections and s3:// from a profile.")
+@click.option(
+    "--on",
+    "on",
+    type=click.Choice(["glue"]),
+    help="Start TARGET (a job name or script in --config) on AWS Glue and follow the run.",
+)
 @click.option(
     "--profile",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help=f"Local profile (TOML; default ./{DEFAULT_PROFILE} when it exists).",
 )
+@_config_option
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(min=0),
+    default=15.0,
+    show_default=True,
+    help="With --on glue: seconds between run status checks.",
+)
 @click.argument("job_args", nargs=-1, type=click.UNPROCESSED)
-def run(script: Path, local: bool, profile: Path | None, job_args: tuple[str, ...]) -> None:
-    """Run the job in SCRIPT; extra --name value pairs are job arguments."""
+def run(
+    *,
+    target: str,
+    local: bool,
+    on: str | None,
+    profile: Path | None,
+    config_path: Path,
+    poll_seconds: float,
+    job_args: tuple[str, ...],
+) -> None:
+    """Run the job in script TARGET here, or with --on glue the deployed job TARGET on Glue;
+    extra --name value pairs are job arguments."""
+    if on == "glue":
+        if local or profile is not None:
+            raise EtlCommandError(
+                "--local and --profile are for local runs; drop them with --on glue"
+            )
+        _run_on_glue(target, config_path, poll_seconds, job_args)
+        return
+    script = Path(target)
+    if not script.is_file():
+        raise EtlCommandError(
+            f"{target}: no such job script; to run a deployed job on AWS Glue add --on glue"
+        )
     if profile is not None and not local:
         raise EtlCommandError("--profile applies to local runs; add --local")
     if local and profile is None and DEFAULT_PROFILE.is_file():
@@ -204,6 +240,78 @@ def run(script: Path, local: bool, profile: Path | None, job_args: tuple[str, ..
     out.print(f"[green]ok[/] job [bold]{escape(result.job_name)}[/] on {result.runtime}")
     for sink, location in result.outputs.items():
         out.print(f"  {escape(sink)} -> {escape(location)}")
+
+
+def _run_on_glue(
+    target: str, config_path: Path, poll_seconds: float, job_args: tuple[str, ...]
+) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from generator import aws
+    from generator.glue_run import start_and_follow
+
+    loaded = _load(config_path)
+    known = [j.name for j in loaded.config.jobs]
+    running = [
+        j.name
+        for j in loaded.config.jobs
+        if (loaded.base_dir / j.script).resolve() == Path(target).resolve()
+    ]
+    if len(running) > 1:
+        raise EtlCommandError(f"{target} is the script of jobs {', '.join(running)}: name the job")
+    name = running[0] if running else target
+    if name not in known:
+        raise EtlCommandError(
+            f"{target} is not a job (or job script) in {config_path}{did_you_mean(target, known)}"
+        )
+    arguments = _argument_pairs(job_args)
+    region = loaded.config.region
+    try:
+        with err.status(f"starting {name} on AWS Glue ({region})") as status:
+            outcome = start_and_follow(
+                aws.client("glue", region),
+                name,
+                arguments,
+                region=region,
+                poll_seconds=poll_seconds,
+                on_state=lambda state: status.update(f"{name} on AWS Glue: {state}"),
+            )
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        fix = (
+            "deploy it first (glueprint deploy, or apply the stack for jobs Terraform owns)"
+            if error.get("Code") == "EntityNotFoundException"
+            else "check the AWS credentials and their Glue permissions"
+        )
+        raise JobFailedError(
+            f"{exc.operation_name} for job {name} failed: {error.get('Message')}\n  fix: {fix}"
+        ) from None
+    except BotoCoreError as exc:
+        raise JobFailedError(f"cannot reach AWS Glue: {exc}") from None
+    # Plain lines, not a table: run ids and log locations are copied, so they must not wrap.
+    seconds = outcome.duration_seconds
+    took = "" if seconds is None else f" after {seconds // 60} min {seconds % 60} s"
+    style = "green" if outcome.succeeded else "red"
+    out.print(f"[{style}]{outcome.state}[/] {escape(name)} on AWS Glue{took}", soft_wrap=True)
+    out.print(f"  run id: {outcome.run_id}", highlight=False, soft_wrap=True)
+    if outcome.error:
+        out.print(f"  error:  {escape(outcome.error)}", highlight=False, soft_wrap=True)
+    for location in outcome.logs:
+        out.print(f"  logs:   {escape(location)}", highlight=False, soft_wrap=True)
+    if not outcome.succeeded:
+        raise JobFailedError(
+            f"job {name} run {outcome.run_id} ended {outcome.state}: "
+            f"{outcome.error or 'no error message'}"
+        )
+
+
+def _argument_pairs(job_args: tuple[str, ...]) -> dict[str, str]:
+    """`--name value` pairs for the Glue run (they override the job's defaults for this run)."""
+    if len(job_args) % 2 or not all(key.startswith("--") for key in job_args[::2]):
+        raise EtlCommandError(
+            f"job arguments must be --name value pairs, got: {' '.join(job_args)}"
+        )
+    return dict(zip(job_args[::2], job_args[1::2], strict=True))
 
 
 @click.command("check")

@@ -52,6 +52,37 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
+ETL_MIN_PYTHON = "3.10"
+"""The oldest Python the etl library runs on (pyproject's requires-python; a test keeps them
+equal). A Glue version on an older Python cannot run etl jobs."""
+
+
+@dataclass(frozen=True)
+class GlueRelease:
+    """The Python and Spark a Glue version runs jobs on, and the pip requirement of the pyspark
+    that reproduces that Spark locally (Glue's Spark is Amazon's build of that series)."""
+
+    python: str
+    spark: str
+    pyspark: str
+
+    @property
+    def supports_etl(self) -> bool:
+        return version_key(self.python) >= version_key(ETL_MIN_PYTHON)
+
+
+GLUE_RELEASES: dict[str, GlueRelease] = {
+    "3.0": GlueRelease("3.7", "3.1", "pyspark==3.1.3"),
+    "4.0": GlueRelease("3.10", "3.3", "pyspark==3.3.4"),
+    "5.0": GlueRelease("3.11", "3.5", "pyspark>=3.5,<3.6"),
+    "5.1": GlueRelease("3.11", "3.5", "pyspark>=3.5,<3.6"),
+    "6.0": GlueRelease("3.13", "4.1", "pyspark>=4.1,<4.2"),
+}
+"""Per Glue version (every one in GLUE_VERSIONS): what `glueprint init` pins for local tests and
+what the nox `matrix` and `packaged` sessions test etl on. This module is stdlib-only so that
+noxfile.py can import it in nox's own interpreter."""
+
+
 @dataclass(frozen=True)
 class Engine:
     """How an RDS engine maps onto Terraform resources, parameters and JDBC."""
@@ -131,5 +162,7 @@ RESERVED_JOB_ARGUMENTS: tuple[str, ...] = (
     "--enable-glue-datacatalog",
     "--extra-py-files",
     "--data_bucket",
+    "--additional-python-modules",
+    "--python-modules-installer-option",
 )
 """Arguments glueprint sets from typed config fields; setting them by hand would fight those."""

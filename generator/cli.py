@@ -16,35 +16,19 @@ from rich.table import Table
 
 from etl.cli import check, new_job, run
 from generator import __version__
+from generator.catalog import ETL_MIN_PYTHON, GLUE_RELEASES, version_key
 from generator.config import GlueprintConfig
-from generator.console import CommandError, err_console, out_console
-from generator.errors import ConfigError
-from generator.loader import LoadedConfig, default_config_dir, load_config, load_default
+from generator.console import InputError, err_console, load_or_exit, out_console
+from generator.deploy_cli import deploy
+from generator.loader import default_config_dir
 from generator.package import ARCHIVE_NAME, etl_archive
 from generator.render import render, resource_counts
 from generator.stack_cli import apply, plan, verify
 from generator.writer import HandEditedError, write_tree
 
 SCHEMA_FILE = "glueprint.schema.json"
-
-
-class InputError(CommandError):
-    """Bad input: the message names what is wrong and how to fix it; exit status 2."""
-
-    exit_code = 2
-
-
-def _config_error(exc: ConfigError) -> InputError:
-    lines = [f"{len(exc.problems)} problem(s) in the config; nothing was written."]
-    lines += [str(p) for p in exc.problems]
-    return InputError("\n".join(lines))
-
-
-def _load(config: Path | None) -> LoadedConfig:
-    try:
-        return load_default() if config is None else load_config(config)
-    except ConfigError as exc:
-        raise _config_error(exc) from None
+REQUIREMENTS_FILE = "requirements-test.txt"
+SPARK_COMMANDS = ("glueetl", "gluestreaming")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,7 +56,7 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
 def generate(config: Path | None, out: Path, force: bool) -> None:
     """Render the Terraform stack for a config."""
-    loaded = _load(config)
+    loaded = load_or_exit(config)
     rendered = render(loaded)
     try:
         result = write_tree(out, rendered.files, force=force)
@@ -117,13 +101,16 @@ def generate(config: Path | None, out: Path, force: bool) -> None:
 
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=Path("."))
-@click.option("--force", is_flag=True, help="Overwrite an existing glueprint.yaml.")
+@click.option("--force", is_flag=True, help="Overwrite existing starter files.")
 def init(directory: Path, force: bool) -> None:
-    """Write a starter glueprint.yaml (commented), its JSON Schema, an example job and its test."""
+    """Write a starter glueprint.yaml (commented), its JSON Schema, an example job and its test,
+    and requirements-test.txt pinning the pyspark of the jobs' Glue version."""
     source = default_config_dir()
     starter = ("glueprint.yaml", "jobs/my_glue_job.py", "tests/test_my_glue_job.py")
     targets = {directory / name: (source / name).read_text(encoding="utf-8") for name in starter}
     targets[directory / SCHEMA_FILE] = schema_text()
+    config = load_or_exit(None).config  # the glueprint.yaml written here is the built-in default
+    targets[directory / REQUIREMENTS_FILE] = local_test_requirements(config)
     existing = [p for p in targets if p.exists() and p.name != SCHEMA_FILE]
     if existing and not force:
         raise InputError(
@@ -144,6 +131,64 @@ def init(directory: Path, force: bool) -> None:
         f"`glueprint generate --config {directory / 'glueprint.yaml'}`.",
         highlight=False,
     )
+    glue = tested_glue_version(config)
+    out_console.print(
+        f"Local tests: in a Python {GLUE_RELEASES[glue].python} virtualenv, `pip install -r "
+        f"{directory / REQUIREMENTS_FILE}` (the pyspark of Glue {glue}, which the jobs run on).",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _spark_glue_versions(config: GlueprintConfig) -> list[str]:
+    """The Glue versions of the config's Spark jobs (the ones etl runs in), oldest first."""
+    return sorted(
+        {job.glue_version for job in config.jobs if job.command in SPARK_COMMANDS},
+        key=version_key,
+    )
+
+
+def tested_glue_version(config: GlueprintConfig) -> str:
+    """The Glue version whose pyspark local tests run: the newest among the Spark jobs."""
+    versions = _spark_glue_versions(config)
+    if not versions:
+        raise InputError(
+            "the config has no Spark job, so there is no pyspark to pin; nothing was written.\n"
+            "  fix: add a glueetl job"
+        )
+    glue = versions[-1]
+    release = GLUE_RELEASES[glue]
+    if not release.supports_etl:
+        raise InputError(
+            f"Glue {glue} runs Python {release.python}, and the etl library needs Python "
+            f"{ETL_MIN_PYTHON} or later; nothing was written.\n"
+            '  fix: set the jobs\' glue_version to "4.0" or later'
+        )
+    return glue
+
+
+def local_test_requirements(config: GlueprintConfig) -> str:
+    """requirements-test.txt: the pyspark of the jobs' Glue version, so local tests run the
+    Spark that production runs, with pytest, chispa and this glueprint (whose etl is the zip the
+    stack ships). Jobs on several Glue versions get the newest, and the header says so."""
+    glue = tested_glue_version(config)
+    release = GLUE_RELEASES[glue]
+    versions = _spark_glue_versions(config)
+    several = [f"# The Spark jobs use Glue {', '.join(versions)}: this pins the newest."]
+    lines = [
+        f"# Local test dependencies, written by `glueprint init` (glueprint {__version__}). They",
+        f"# match AWS Glue {glue} (Spark {release.spark}, Python {release.python}), so the tests "
+        "run the Spark the jobs run on.",
+        *(several if len(versions) > 1 else []),
+        f"# In a Python {release.python} virtualenv: pip install -r {REQUIREMENTS_FILE}",
+        "# glueprint is pinned to the version whose etl zip the stack ships: install it first,",
+        "# the way you installed this one, and pip finds it already there.",
+        release.pyspark,
+        "pytest>=8",
+        "chispa>=0.10",
+        f"glueprint=={__version__}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def schema_text() -> str:
@@ -188,7 +233,7 @@ def schema() -> None:
     sys.stdout.write(schema_text())
 
 
-for command in (verify, plan, apply, new_job, run, check):
+for command in (verify, plan, apply, deploy, new_job, run, check):
     cli.add_command(command)
 
 

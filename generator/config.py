@@ -195,6 +195,13 @@ class JobConfig(StrictModel):
     """Use the Glue Data Catalog as the Hive metastore (adds the Glue endpoint and catalog IAM)."""
     arguments: dict[Annotated[str, StringConstraints(pattern=r"^--[A-Za-z0-9_.-]+$")], str] = {}
     """Extra job arguments (`--name: value`). Never secrets: Glue may log arguments."""
+    python_wheels: list[Path] = []
+    """Wheels (paths relative to the config) Glue installs with `--additional-python-modules`
+    from the scripts bucket, never from PyPI: list every dependency Glue does not provide."""
+    owner: Literal["terraform", "deploy"] = "terraform"
+    """Who creates and updates the Glue job and uploads its code: `terraform` (the generated
+    stack) or `deploy` (`glueprint deploy`, e.g. from CI). The stack always owns the platform
+    the job runs on (role, connections, buckets, log group), so the two never fight."""
 
     @model_validator(mode="before")
     @classmethod
@@ -265,6 +272,11 @@ class GlueprintConfig(StrictModel):
     storage: StorageConfig = StorageConfig()
     glue: GlueConfig = GlueConfig()
     jobs: list[JobConfig] = []
+
+    @property
+    def resource_tags(self) -> dict[str, str]:
+        """Tags on everything glueprint creates, through Terraform or `glueprint deploy`."""
+        return {"Project": self.project, "ManagedBy": "glueprint", **self.tags}
 
     def job_connections(self, job: JobConfig) -> list[str]:
         """The connections a job uses: its own list, or every connection by default."""

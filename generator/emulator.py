@@ -11,6 +11,8 @@ credentials. Known emulator gaps are handled here, at the harness:
   them; the emulator does.
 * Glue `DeleteConnection`/`UpdateConnection` are not implemented, so an emulated stack is not
   destroyed or updated: each run starts a fresh, empty emulator.
+* Glue `UpdateJob` is not implemented; the emulator adds it (the API replaces the whole job
+  definition with the `JobUpdate`), so `glueprint deploy` can be tested updating a job.
 """
 
 from __future__ import annotations
@@ -71,6 +73,47 @@ def _patch_bucket_policy_evaluation() -> None:
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
 
 
+JOB_UPDATE_FIELDS = {
+    "Description": "description",
+    "LogUri": "log_uri",
+    "Role": "role",
+    "ExecutionProperty": "execution_property",
+    "Command": "command",
+    "DefaultArguments": "default_arguments",
+    "NonOverridableArguments": "non_overridable_arguments",
+    "Connections": "connections",
+    "MaxRetries": "max_retries",
+    "AllocatedCapacity": "allocated_capacity",
+    "Timeout": "timeout",
+    "MaxCapacity": "max_capacity",
+    "WorkerType": "worker_type",
+    "NumberOfWorkers": "number_of_workers",
+    "SecurityConfiguration": "security_configuration",
+    "NotificationProperty": "notification_property",
+    "GlueVersion": "glue_version",
+    "ExecutionClass": "execution_class",
+}
+"""`JobUpdate` field -> attribute of moto's job model."""
+
+
+def _add_glue_update_job() -> None:
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.glue.responses import GlueResponse
+
+    def update_job(self: GlueResponse) -> ActionResult:
+        name = self._get_param("JobName")
+        update = self._get_param("JobUpdate") or {}
+        job = self.glue_backend.get_job(name)  # EntityNotFoundException, as AWS answers
+        for field, attribute in JOB_UPDATE_FIELDS.items():
+            setattr(job, attribute, update.get(field))
+        job.execution_class = job.execution_class or "STANDARD"
+        job.last_modified_on = utcnow()
+        return ActionResult({"JobName": name})
+
+    GlueResponse.update_job = update_job  # type: ignore[attr-defined]
+
+
 class Emulator:
     """moto server on 127.0.0.1 over HTTPS (self-signed), running in this process."""
 
@@ -92,6 +135,7 @@ class Emulator:
                 "the emulator needs moto[server]: pip install 'glueprint[emulator]'"
             ) from exc
         _patch_bucket_policy_evaluation()
+        _add_glue_update_job()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server("127.0.0.1", self._port, app, threaded=True, ssl_context="adhoc")

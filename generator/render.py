@@ -17,7 +17,16 @@ import jinja2
 
 from generator import __version__
 from generator.catalog import ENDPOINT_IAM_PREFIX, ENGINES
+from generator.config import JobConfig
 from generator.hclfmt import format_hcl
+from generator.jobspec import (
+    Locations,
+    default_arguments,
+    execution_class,
+    log_group_name,
+    log_group_prefix,
+    python_version,
+)
 from generator.loader import LoadedConfig
 from generator.package import ARCHIVE_NAME, etl_archive
 from generator.provenance import stamp
@@ -40,8 +49,17 @@ def templates_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
 
 
+class HclTemplate(str):
+    """A string whose `${...}` interpolations Terraform evaluates (only glueprint's own)."""
+
+
 def hcl(value: Any) -> str:
     """A Python value as an HCL literal (strings escaped, so `${` stays literal)."""
+    if isinstance(value, HclTemplate):
+        whole = re.fullmatch(r"\$\{([^$]*)\}", value)
+        return whole.group(1) if whole else hcl_template(value)
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -102,6 +120,38 @@ def bucket_names(loaded: LoadedConfig) -> dict[str, str]:
     }
 
 
+def terraform_locations(loaded: LoadedConfig) -> Locations:
+    """Where Terraform-owned jobs find the platform, as templates of the root module."""
+    return Locations(
+        data_bucket="${local.bucket_names.data}",
+        temp_bucket="${local.bucket_names.temp}",
+        library="${module.storage.library_location}",
+        wheels={
+            wheel.name: f'${{module.storage.wheel_locations["{wheel.name}"]}}'
+            for job in terraform_jobs(loaded)
+            for wheel in job.python_wheels
+        },
+        log_group_prefix=log_group_prefix("${local.name}"),
+    )
+
+
+def terraform_jobs(loaded: LoadedConfig) -> list[JobConfig]:
+    """Jobs whose definition and code the stack owns (the rest are `glueprint deploy`'s)."""
+    return [job for job in loaded.config.jobs if job.owner == "terraform"]
+
+
+def _job_arguments(loaded: LoadedConfig) -> dict[str, dict[str, str]]:
+    """Each Terraform-owned job's arguments; glueprint's own are templates, the user's literal."""
+    where = terraform_locations(loaded)
+    return {
+        job.name: {
+            key: value if key in job.arguments else HclTemplate(value)
+            for key, value in default_arguments(job, where).items()
+        }
+        for job in terraform_jobs(loaded)
+    }
+
+
 def _context(loaded: LoadedConfig) -> dict[str, Any]:
     config, layout = loaded.config, loaded.layout
     database = config.database
@@ -121,7 +171,17 @@ def _context(loaded: LoadedConfig) -> dict[str, Any]:
         "database_subnets": {s.az: str(s.cidr) for s in layout.database_subnets},
         "bucket_names": bucket_names(loaded),
         "library_name": ARCHIVE_NAME,
-        "default_tags": {"Project": config.project, "ManagedBy": "glueprint", **config.tags},
+        "terraform_jobs": terraform_jobs(loaded),
+        "execution_class": execution_class,
+        "python_version": python_version,
+        "job_arguments": _job_arguments(loaded),
+        "log_groups": {
+            job.name: HclTemplate(name)
+            for job in config.jobs
+            if (name := log_group_name(job, log_group_prefix("${local.name}"))) is not None
+        },
+        "wheels": sorted({w.name for job in terraform_jobs(loaded) for w in job.python_wheels}),
+        "default_tags": config.resource_tags,
     }
 
 
@@ -154,8 +214,10 @@ def render(loaded: LoadedConfig) -> Rendered:
         context, resource_counts=resource_counts(files, modules)
     )
     files["README.md"] = stamp(made_by, "\n" + readme, markdown=True)
-    for job in loaded.config.jobs:
+    for job in terraform_jobs(loaded):
         files[f"scripts/{job.name}.py"] = (loaded.base_dir / job.script).read_text(encoding="utf-8")
+        for wheel in job.python_wheels:
+            files[f"wheels/{wheel.name}"] = (loaded.base_dir / wheel).read_bytes()
     files[f"lib/{ARCHIVE_NAME}"] = etl_archive()
     return Rendered(files=dict(sorted(files.items())), modules=modules)
 

@@ -209,6 +209,8 @@ def _jobs(config: GlueprintConfig, base_dir: Path) -> Iterator[Problem]:
         yield from _job_connections(config, job, known, path)
         yield from _job_capacity(job, path)
         yield from _job_arguments(job, path)
+        yield from _python_wheels(job, base_dir, path)
+    yield from _wheel_names(config)
 
 
 def _script(job: JobConfig, base_dir: Path, path: str) -> Iterator[Problem]:
@@ -352,14 +354,15 @@ def _job_arguments(job: JobConfig, path: str) -> Iterator[Problem]:
                 where,
                 f"{', '.join(modules_from_pypi(value))} would be fetched from PyPI, which the VPC "
                 "cannot reach (no internet path): the job would fail at start",
-                "download the wheels, put them in the scripts bucket and list their s3:// URIs",
+                "download the wheels (pip download --only-binary=:all: --python-version "
+                "<Glue's Python> ...) and list them in python_wheels",
             )
-        if key in RESERVED_JOB_ARGUMENTS:
+        elif key in RESERVED_JOB_ARGUMENTS:
             yield Problem(
                 where,
                 f"{key} is set by glueprint from the job's typed fields",
                 "use the job field instead (bookmarks, continuous_logging, metrics, "
-                "catalog) or a different argument name",
+                "catalog, python_wheels) or a different argument name",
             )
         if SECRET_KEY.search(key) and not REFERENCE_KEY.search(key):
             yield Problem(
@@ -377,6 +380,48 @@ def _job_arguments(job: JobConfig, path: str) -> Iterator[Problem]:
                     "keep the secret in Secrets Manager and pass its id instead",
                 )
                 break
+
+
+WHEEL_NAME = re.compile(r"^[A-Za-z0-9_.+-]+\.whl$")
+"""A wheel file name (PEP 427); it becomes an S3 key and a job argument, so nothing else."""
+
+
+def _python_wheels(job: JobConfig, base_dir: Path, path: str) -> Iterator[Problem]:
+    if job.python_wheels and not job.is_spark:
+        yield Problem(
+            f"{path}.python_wheels",
+            "Python shell jobs do not install wheels with --additional-python-modules",
+            "ship pure-Python code in the script, or make the job a glueetl job",
+        )
+        return
+    for i, wheel in enumerate(job.python_wheels):
+        where = f"{path}.python_wheels[{i}]"
+        if not WHEEL_NAME.match(wheel.name):
+            yield Problem(
+                where,
+                f"{wheel.name} is not a wheel file name (name-version-tags.whl)",
+                "point at a .whl built or downloaded for Glue's Python (pip download/wheel)",
+            )
+        elif not (base_dir / wheel).is_file():
+            yield Problem(
+                where,
+                f"{base_dir / wheel} does not exist",
+                "fix the path (relative to the config) or download the wheel",
+            )
+
+
+def _wheel_names(config: GlueprintConfig) -> Iterator[Problem]:
+    """Wheels share one S3 prefix per owner, keyed by file name: one name, one file."""
+    first: dict[str, Path] = {}
+    for i, job in enumerate(config.jobs):
+        for k, wheel in enumerate(job.python_wheels):
+            seen = first.setdefault(wheel.name, wheel)
+            if seen != wheel:
+                yield Problem(
+                    f"jobs[{i}].python_wheels[{k}]",
+                    f"{wheel} has the same file name as {seen}, listed by another job",
+                    "use one copy of the wheel for every job that needs it",
+                )
 
 
 def _storage(config: GlueprintConfig) -> Iterator[Problem]:

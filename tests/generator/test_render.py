@@ -257,7 +257,10 @@ def test_etl_library_ships_with_the_stack_and_is_on_every_jobs_path(
     names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
     assert "etl/__init__.py" in names and "etl/job.py" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
-    assert '"--extra-py-files"      = var.library_location' in default_files["glue/main.tf"]
+    assert re.search(
+        r'"--extra-py-files" += module\.storage\.library_location\n', str(default_files["main.tf"])
+    )
+    assert "default_arguments      = each.value.default_arguments" in default_files["glue/main.tf"]
     assert 'resource "aws_s3_object" "library"' in default_files["storage/main.tf"]
     (tmp_path / ARCHIVE_NAME).write_bytes(archive)
     probe = subprocess.run(

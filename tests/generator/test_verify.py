@@ -312,9 +312,8 @@ MUTATIONS = {
         lambda s: edit(
             s,
             "main.tf",
-            '"--source_table" = "public.orders"',
-            '"--source_table" = "public.orders"\n'
-            '        "--additional-python-modules" = "pandas==2"',
+            '= "public.orders"\n',
+            '= "public.orders"\n        "--additional-python-modules" = "pandas==2"\n',
         ),
     ),
     "password as job argument": (
@@ -322,8 +321,8 @@ MUTATIONS = {
         lambda s: edit(
             s,
             "main.tf",
-            '"--source_table" = "public.orders"',
-            '"--source_table" = "public.orders"\n        "--db_password" = "hunter2"',
+            '= "public.orders"\n',
+            '= "public.orders"\n        "--db_password" = "hunter2"\n',
         ),
     ),
 }

@@ -1,0 +1,116 @@
+"""`glueprint deploy`: ship the `owner: deploy` jobs to Glue with boto3 (see generator.deploy)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from generator import aws
+from generator.console import CommandError, InputError, load_or_exit, out_console
+from generator.deploy import DeployError, Deployment, Stack, select_jobs
+from generator.terraform import Terraform, TerraformError
+
+ACTION_STYLE = {"create": "green", "update": "yellow", "unchanged": "dim"}
+
+
+class DeployFailedError(CommandError):
+    """The stack or AWS refused the deployment; exit status 1, with what to do."""
+
+    exit_code = 1
+
+
+def read_outputs(stack: Path, outputs_file: Path | None) -> dict[str, Any]:
+    """The stack's Terraform outputs: from `terraform output -json` saved to a file (CI hands
+    them from the infrastructure pipeline), or read from the stack's state."""
+    if outputs_file is not None:
+        try:
+            raw = json.loads(outputs_file.read_text(encoding="utf-8"))
+            return {name: entry["value"] for name, entry in raw.items()}
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise InputError(
+                f"{outputs_file} is not the JSON of `terraform output -json`.\n"
+                "  fix: write it with `terraform output -json > outputs.json` in the stack"
+            ) from None
+    if not stack.is_dir():
+        raise InputError(
+            f"no stack at {stack}.\n  fix: pass --stack with the applied stack's directory, or "
+            "--outputs with its `terraform output -json`"
+        )
+    try:
+        return Terraform(stack).outputs()
+    except TerraformError as exc:
+        raise DeployFailedError(
+            f"cannot read the outputs of {stack}: {exc}\n"
+            "  fix: apply the stack first, or pass --outputs with `terraform output -json`"
+        ) from None
+
+
+@click.command()
+@click.argument("jobs", nargs=-1)
+@click.option(
+    "--config",
+    "-c",
+    "config",
+    type=click.Path(path_type=Path),
+    help="glueprint.yaml with the jobs (default: the built-in seed architecture).",
+)
+@click.option(
+    "--stack",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("stack"),
+    show_default=True,
+    help="The applied stack whose Terraform outputs name the role, buckets and connections.",
+)
+@click.option(
+    "--outputs",
+    "outputs_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="`terraform output -json` of the stack, instead of reading --stack's state.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+def deploy(
+    jobs: tuple[str, ...],
+    config: Path | None,
+    stack: Path,
+    outputs_file: Path | None,
+    dry_run: bool,
+) -> None:
+    """Upload and create or update the Glue jobs with `owner: deploy` (all, or JOBS)."""
+    loaded = load_or_exit(config)
+    try:
+        selected = select_jobs(loaded, jobs)
+    except DeployError as exc:
+        raise InputError(str(exc)) from None
+    outputs = read_outputs(stack, outputs_file)
+    region = loaded.config.region
+    try:
+        deployment = Deployment(
+            loaded,
+            Stack.from_outputs(outputs),
+            selected,
+            lambda service: aws.client(service, region),
+        )
+        changes = deployment.changes()
+        if not dry_run:
+            deployment.apply(changes)
+    except DeployError as exc:
+        raise DeployFailedError(str(exc)) from None
+
+    verb = "would " if dry_run else ""
+    table = Table(title=f"glueprint deploy{' --dry-run' if dry_run else ''} ({region})")
+    for column in ("target", "action", "detail"):
+        table.add_column(column, overflow="fold")
+    for change in changes:
+        action = change.action if change.action == "unchanged" else verb + change.action
+        table.add_row(change.target, f"[{ACTION_STYLE[change.action]}]{action}[/]", change.detail)
+    out_console.print(table)
+    counts = ", ".join(
+        f"{sum(c.action == action for c in changes)} {action}" for action in ACTION_STYLE
+    )
+    out_console.print(
+        f"{counts}{'; dry run, nothing was written' if dry_run else ''}", highlight=False
+    )

@@ -1,0 +1,246 @@
+"""`glueprint deploy` and `glueprint run --on glue` against a stack applied to the emulator.
+
+One stack (tests/configs/deploy-owned.yaml: a Terraform-owned job and a deploy-owned twin, both
+shipping a wheel) is applied once per module; the tests deploy into the same emulated account
+through the real CLI, with `generator.aws.client` pointed at the emulator (the one boundary).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from generator import aws
+from generator.cli import cli
+from generator.emulator import Emulator
+from generator.loader import load_config
+from generator.package import etl_archive
+from generator.render import render
+from generator.terraform import Terraform
+from generator.writer import write_tree
+from tests.conftest import CONFIGS
+from tests.conftest import Terraform as TerraformFixture
+
+pytestmark = [pytest.mark.terraform, pytest.mark.emulator]
+
+REGION = "eu-west-2"
+WHEEL = "tinyfmt-1.0.0-py3-none-any.whl"
+
+
+@dataclass
+class Applied:
+    emulator: Emulator
+    workdir: Path
+    outputs: dict[str, Any]
+
+    def client(self, service: str) -> Any:
+        return self.emulator.client(service, REGION)
+
+
+@pytest.fixture(scope="module")
+def applied(terraform: TerraformFixture) -> Iterator[Applied]:
+    """tests/configs/deploy-owned.yaml generated and applied to a fresh emulated account."""
+    with Emulator() as emulator, tempfile.TemporaryDirectory() as tmp:
+        stack = Path(tmp) / "stack"
+        write_tree(stack, render(load_config(CONFIGS / "deploy-owned.yaml")).files)
+        workdir = emulator.scratch_copy(stack, Path(tmp) / "scratch")
+        tf = Terraform(workdir)
+        tf.init()
+        tf.plan("tfplan")
+        tf.apply("tfplan")
+        yield Applied(emulator, workdir, tf.outputs())
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A writable copy of the config with its job script and wheel."""
+    shutil.copy(CONFIGS / "deploy-owned.yaml", tmp_path / "glueprint.yaml")
+    shutil.copytree(CONFIGS / "jobs", tmp_path / "jobs")
+    shutil.copytree(CONFIGS / "wheels", tmp_path / "wheels")
+    return tmp_path
+
+
+@pytest.fixture
+def invoke(applied: Applied, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(aws, "client", applied.emulator.client)
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args))
+
+    return run
+
+
+def deploy(invoke: Any, applied: Applied, project: Path, *extra: str) -> Result:
+    return invoke(
+        "deploy", "-c", str(project / "glueprint.yaml"), "--stack", str(applied.workdir), *extra
+    )
+
+
+def test_stack_leaves_the_deploy_owned_job_to_deploy(applied: Applied) -> None:
+    assert applied.outputs["job_names"] == ["compact"]
+    assert set(applied.outputs["job_log_groups"]) == {"compact", "compact-ci"}
+    logs = applied.client("logs").describe_log_groups(logGroupNamePrefix="/aws-glue/jobs/")
+    assert {g["logGroupName"] for g in logs["logGroups"]} >= {
+        "/aws-glue/jobs/shipping/compact",
+        "/aws-glue/jobs/shipping/compact-ci",
+    }
+    glue = applied.client("glue")
+    with pytest.raises(glue.exceptions.EntityNotFoundException):
+        glue.get_job(JobName="compact-ci")
+
+
+def test_deploy_creates_the_job_as_terraform_would_then_is_a_no_op(
+    invoke: Any, applied: Applied, project: Path
+) -> None:
+    first = deploy(invoke, applied, project)
+    assert first.exit_code == 0, first.output + first.stderr
+    assert "4 create" in first.stdout  # library, script, wheel, job
+
+    glue, s3 = applied.client("glue"), applied.client("s3")
+    scripts = applied.outputs["buckets"]["scripts"]
+    job = glue.get_job(JobName="compact-ci")["Job"]
+    assert job["Connections"] == {"Connections": ["s3-vpc", "s3-vpc-az2"]}
+    assert job["Command"]["ScriptLocation"] == f"s3://{scripts}/deploy/jobs/compact-ci.py"
+    assert job["Role"] == applied.outputs["glue_role_arn"]
+    assert job["SecurityConfiguration"] == applied.outputs["security_configuration_name"]
+    assert (job["GlueVersion"], job["WorkerType"], job["NumberOfWorkers"]) == ("5.0", "G.1X", 3)
+    arguments = job["DefaultArguments"]
+    assert arguments["--source_prefix"] == "raw/"
+    assert arguments["--extra-py-files"] == f"s3://{scripts}/deploy/lib/glueprint_etl-0.1.0.zip"
+    assert arguments["--additional-python-modules"] == f"s3://{scripts}/deploy/wheels/{WHEEL}"
+    assert arguments["--python-modules-installer-option"] == "--no-index"
+
+    # The twin Terraform deployed has the same managed arguments, up to its name and prefix.
+    twin = glue.get_job(JobName="compact")["Job"]["DefaultArguments"]
+    as_twin = {
+        key: value.replace("compact-ci", "compact").replace(f"{scripts}/deploy/", f"{scripts}/")
+        for key, value in arguments.items()
+        if key != "--source_prefix"
+    }
+    assert as_twin == twin
+
+    def body(key: str) -> bytes:
+        return bytes(s3.get_object(Bucket=scripts, Key=key)["Body"].read())
+
+    assert body("deploy/jobs/compact-ci.py") == (project / "jobs/extract.py").read_bytes()
+    assert body("deploy/lib/glueprint_etl-0.1.0.zip") == etl_archive()
+    assert body(f"deploy/wheels/{WHEEL}") == (project / "wheels" / WHEEL).read_bytes()
+
+    modified = {
+        o["Key"]: o["LastModified"]
+        for o in s3.list_objects_v2(Bucket=scripts, Prefix="deploy/")["Contents"]
+    }
+    second = deploy(invoke, applied, project)
+    assert second.exit_code == 0, second.output + second.stderr
+    assert "0 create, 0 update, 4 unchanged" in second.stdout
+    after = {
+        o["Key"]: o["LastModified"]
+        for o in s3.list_objects_v2(Bucket=scripts, Prefix="deploy/")["Contents"]
+    }
+    assert after == modified
+    assert glue.get_job(JobName="compact-ci")["Job"]["LastModifiedOn"] == job["LastModifiedOn"]
+
+
+def test_dry_run_shows_changes_and_writes_nothing_then_deploy_updates(
+    invoke: Any, applied: Applied, project: Path
+) -> None:
+    assert deploy(invoke, applied, project).exit_code == 0
+    config = project / "glueprint.yaml"
+    config.write_text(config.read_text().replace("workers: 3", "workers: 4"))
+    script = project / "jobs/extract.py"
+    script.write_text(script.read_text() + "\n# changed\n")
+    glue = applied.client("glue")
+
+    dry = deploy(invoke, applied, project, "--dry-run")
+
+    assert dry.exit_code == 0, dry.output + dry.stderr
+    assert "would update" in dry.stdout and "NumberOfWorkers" in dry.stdout
+    assert "0 create, 2 update, 2 unchanged; dry run, nothing was written" in dry.stdout
+    assert glue.get_job(JobName="compact-ci")["Job"]["NumberOfWorkers"] == 3
+
+    real = deploy(invoke, applied, project)
+
+    assert real.exit_code == 0, real.output + real.stderr
+    assert "0 create, 2 update, 2 unchanged" in real.stdout
+    job = glue.get_job(JobName="compact-ci")["Job"]
+    assert job["NumberOfWorkers"] == 4
+    assert job["Connections"] == {"Connections": ["s3-vpc", "s3-vpc-az2"]}
+    scripts = applied.outputs["buckets"]["scripts"]
+    uploaded = applied.client("s3").get_object(Bucket=scripts, Key="deploy/jobs/compact-ci.py")
+    assert uploaded["Body"].read() == script.read_bytes()
+    assert "4 unchanged" in deploy(invoke, applied, project).stdout
+
+
+def test_deploy_refuses_what_would_fight_terraform(
+    invoke: Any, applied: Applied, project: Path, tmp_path: Path
+) -> None:
+    owned = deploy(invoke, applied, project, "compact")
+    assert owned.exit_code == 2
+    assert "owner: terraform" in owned.stderr
+
+    config = project / "glueprint.yaml"
+    text = config.read_text()
+    config.write_text(text.replace("  - name: compact\n", "  - name: compact\n    owner: deploy\n"))
+    in_state = deploy(invoke, applied, project, "compact")
+    assert in_state.exit_code == 1
+    assert (
+        "terraform state rm" in in_state.stderr
+        and "module.glue.aws_glue_job.this" in in_state.stderr
+    )
+
+    outputs = tmp_path / "outputs.json"
+    stale = {k: {"value": v} for k, v in applied.outputs.items() if k != "job_log_groups"}
+    outputs.write_text(json.dumps(stale))
+    config.write_text(text)
+    old_stack = invoke("deploy", "-c", str(config), "--outputs", str(outputs))
+    assert old_stack.exit_code == 1
+    assert "job_log_groups" in old_stack.stderr and "apply" in old_stack.stderr
+    assert applied.client("glue").get_job(JobName="compact")["Job"]["NumberOfWorkers"] == 2
+
+
+def test_run_on_glue_follows_the_run_to_its_end(
+    invoke: Any, applied: Applied, project: Path
+) -> None:
+    assert deploy(invoke, applied, project).exit_code == 0
+
+    result = invoke(
+        "run",
+        "compact-ci",
+        "--on",
+        "glue",
+        "-c",
+        str(project / "glueprint.yaml"),
+        "--poll-seconds",
+        "0",
+        "--day",
+        "2026-11-30",
+    )
+
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "SUCCEEDED" in result.stdout
+    assert "/aws-glue/jobs/shipping/compact-ci" in result.stdout  # continuous logs
+    (run,) = applied.client("glue").get_job_runs(JobName="compact-ci")["JobRuns"]
+    assert run["Id"] in result.stdout.replace("\n", "")
+    assert run["Arguments"]["--day"] == "2026-11-30"
+
+    by_script = invoke(
+        "run",
+        str(project / "jobs/extract.py"),
+        "--on",
+        "glue",
+        "-c",
+        str(project / "glueprint.yaml"),
+        "--poll-seconds",
+        "0",
+    )
+    assert by_script.exit_code == 2 and "name the job" in by_script.stderr  # two jobs share it
+    missing = invoke("run", "nightly", "--on", "glue", "-c", str(project / "glueprint.yaml"))
+    assert missing.exit_code == 2 and "not a job" in missing.stderr
