@@ -192,7 +192,7 @@ def _spark_failure(exc: Exception) -> str:
 @_config_option
 @click.option(
     "--poll-seconds",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=1),
     default=15.0,
     show_default=True,
     help="With --on glue: seconds between run status checks.",
@@ -274,6 +274,9 @@ def _run_on_glue(
                 arguments,
                 region=region,
                 poll_seconds=poll_seconds,
+                on_start=lambda run_id: err.print(
+                    f"started {escape(name)} run {run_id}", highlight=False, soft_wrap=True
+                ),
                 on_state=lambda state: status.update(f"{name} on AWS Glue: {state}"),
             )
     except ClientError as exc:

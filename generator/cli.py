@@ -28,7 +28,6 @@ from generator.writer import HandEditedError, write_tree
 
 SCHEMA_FILE = "glueprint.schema.json"
 REQUIREMENTS_FILE = "requirements-test.txt"
-SPARK_COMMANDS = ("glueetl", "gluestreaming")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -143,7 +142,7 @@ def init(directory: Path, force: bool) -> None:
 def _spark_glue_versions(config: GlueprintConfig) -> list[str]:
     """The Glue versions of the config's Spark jobs (the ones etl runs in), oldest first."""
     return sorted(
-        {job.glue_version for job in config.jobs if job.command in SPARK_COMMANDS},
+        {job.glue_version for job in config.jobs if job.is_spark},
         key=version_key,
     )
 
@@ -169,8 +168,8 @@ def tested_glue_version(config: GlueprintConfig) -> str:
 
 def local_test_requirements(config: GlueprintConfig) -> str:
     """requirements-test.txt: the pyspark of the jobs' Glue version, so local tests run the
-    Spark that production runs, with pytest, chispa and this glueprint (whose etl is the zip the
-    stack ships). Jobs on several Glue versions get the newest, and the header says so."""
+    Spark that production runs, with pytest and chispa. Jobs on several Glue versions get the
+    newest, and the header says so."""
     glue = tested_glue_version(config)
     release = GLUE_RELEASES[glue]
     versions = _spark_glue_versions(config)
@@ -180,13 +179,12 @@ def local_test_requirements(config: GlueprintConfig) -> str:
         f"# match AWS Glue {glue} (Spark {release.spark}, Python {release.python}), so the tests "
         "run the Spark the jobs run on.",
         *(several if len(versions) > 1 else []),
-        f"# In a Python {release.python} virtualenv: pip install -r {REQUIREMENTS_FILE}",
-        "# glueprint is pinned to the version whose etl zip the stack ships: install it first,",
-        "# the way you installed this one, and pip finds it already there.",
+        f"# In a Python {release.python} virtualenv: pip install -r {REQUIREMENTS_FILE}, plus",
+        f"# glueprint {__version__} from where you installed it (its etl is the zip the stack",
+        "# ships). glueprint is not listed here: a name resolved from an index could be anyone's.",
         release.pyspark,
         "pytest>=8",
         "chispa>=0.10",
-        f"glueprint=={__version__}",
     ]
     return "\n".join(lines) + "\n"
 

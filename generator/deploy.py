@@ -3,8 +3,12 @@
 Teams that let Terraform own the network often ship job code from CI. A deployment uploads each
 job's script, the etl library and the job's wheels under `deploy/` in the scripts bucket (the
 stack never writes there, so the two owners cannot overwrite each other), then creates or updates
-the Glue job with the names and ARNs the applied stack outputs. The definition comes from
-`generator.jobspec`, as for the jobs Terraform owns.
+the Glue job with the names and ARNs the applied stack outputs. Its arguments, log group and
+command settings come from `generator.jobspec`, as for the jobs Terraform owns.
+
+The library and wheels are shared by jobs, so their keys carry their content hash: deploying one
+job never changes the code another job (or a running job) loads, and new code reaches a job as a
+visible change of its arguments.
 
 Idempotent: objects whose recorded sha256 matches and jobs whose definition matches are reported
 unchanged and not written. `changes()` only reads, so a dry run is `changes()` without `apply()`.
@@ -18,22 +22,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from generator.config import JobConfig
 from generator.jobspec import (
     Locations,
     default_arguments,
     execution_class,
-    library_key,
     log_group_name,
     log_group_prefix,
     python_version,
-    script_key,
-    wheel_key,
 )
 from generator.loader import LoadedConfig
-from generator.package import etl_archive
+from generator.package import ARCHIVE_NAME, etl_archive
 
 ClientFactory = Callable[[str], Any]
 """boto3 client by service name (s3, glue), already bound to the config's region."""
@@ -43,6 +44,7 @@ DIGEST_METADATA = "glueprint-sha256"
 
 REQUIRED_OUTPUTS = (
     "buckets",
+    "resource_tags",
     "connection_names",
     "glue_role_arn",
     "job_log_groups",
@@ -51,11 +53,19 @@ REQUIRED_OUTPUTS = (
     "security_configuration_name",
 )
 
+DEPLOY_PREFIX = "deploy/"
+"""Where deployments upload in the scripts bucket; Terraform-owned uploads live elsewhere."""
+
 DEPLOYER_PERMISSIONS = (
-    "s3:GetObject and s3:PutObject on the scripts bucket's deploy/*, kms:GenerateDataKey and "
-    "kms:Decrypt on the platform key, glue:GetJob, glue:CreateJob, glue:UpdateJob and "
-    "glue:TagResource on the jobs, iam:PassRole on the Glue job role"
+    "s3:ListBucket (prefix deploy/), s3:GetObject and s3:PutObject on deploy/* in the scripts "
+    "bucket, kms:GenerateDataKey and kms:Decrypt on the platform key, glue:GetJob, "
+    "glue:CreateJob, glue:UpdateJob, glue:GetTags and glue:TagResource on the deploy-owned jobs, "
+    "iam:PassRole on the Glue job role (condition iam:PassedToService = glue.amazonaws.com)"
 )
+
+UNMANAGED_FIELDS = ("NonOverridableArguments", "NotificationProperty", "LogUri")
+"""Job fields glueprint never sets: set outside it, they are reported, and an update clears them
+(UpdateJob replaces the whole definition)."""
 
 
 class DeployError(Exception):
@@ -73,6 +83,7 @@ class Stack:
     connections: frozenset[str]
     log_groups: Mapping[str, str]
     terraform_jobs: frozenset[str]
+    tags: Mapping[str, str]
 
     @classmethod
     def from_outputs(cls, outputs: Mapping[str, Any]) -> Stack:
@@ -91,6 +102,7 @@ class Stack:
             connections=frozenset(outputs["connection_names"]),
             log_groups=dict(outputs["job_log_groups"]),
             terraform_jobs=frozenset(outputs["job_names"]),
+            tags=dict(outputs["resource_tags"]),
         )
 
 
@@ -115,10 +127,18 @@ class _Artifact:
         return hashlib.sha256(self.body).hexdigest()
 
 
+def _shared(folder: str, name: str, body: bytes, source: str) -> _Artifact:
+    """An upload several jobs may load: keyed by its content, so it is never overwritten."""
+    digest = hashlib.sha256(body).hexdigest()[:16]
+    return _Artifact(f"{DEPLOY_PREFIX}{folder}/{digest}/{name}", body, source)
+
+
 def select_jobs(loaded: LoadedConfig, names: Iterable[str]) -> list[JobConfig]:
     """The named jobs (all `owner: deploy` jobs when none are named), each checked deployable."""
     jobs = {job.name: job for job in loaded.config.jobs}
-    wanted = list(names) or [job.name for job in loaded.config.jobs if job.owner == "deploy"]
+    wanted = list(dict.fromkeys(names)) or [
+        job.name for job in loaded.config.jobs if job.owner == "deploy"
+    ]
     if not wanted:
         raise DeployError(
             f"no job in {loaded.source_name} has owner: deploy.\n"
@@ -149,9 +169,25 @@ class Deployment:
         self._loaded = loaded
         self._stack = stack
         self._jobs = jobs
-        self._s3 = clients("s3")
-        self._glue = clients("glue")
         self._check_stack()
+        base = loaded.base_dir
+        self._library = _shared("lib", ARCHIVE_NAME, etl_archive(), "etl")
+        self._wheels = {
+            wheel.name: _shared("wheels", wheel.name, (base / wheel).read_bytes(), str(wheel))
+            for job in jobs
+            for wheel in job.python_wheels
+        }
+        self._scripts = {
+            job.name: _Artifact(
+                f"{DEPLOY_PREFIX}jobs/{job.name}.py",
+                (base / job.script).read_bytes(),
+                str(job.script),
+            )
+            for job in jobs
+        }
+        with _aws_errors():
+            self._s3 = clients("s3")
+            self._glue = clients("glue")
 
     def _check_stack(self) -> None:
         """Refuse jobs the applied stack cannot run yet, or that Terraform still manages."""
@@ -178,32 +214,18 @@ class Deployment:
                     "first (the stack owns connections and log groups)"
                 )
 
+    def _uri(self, artifact: _Artifact) -> str:
+        return f"s3://{self._stack.buckets['scripts']}/{artifact.key}"
+
     @property
     def locations(self) -> Locations:
-        scripts = self._stack.buckets["scripts"]
         return Locations(
             data_bucket=self._stack.buckets["data"],
             temp_bucket=self._stack.buckets["temp"],
-            library=f"s3://{scripts}/{library_key('deploy')}",
-            wheels={
-                wheel.name: f"s3://{scripts}/{wheel_key('deploy', wheel.name)}"
-                for job in self._jobs
-                for wheel in job.python_wheels
-            },
+            library=self._uri(self._library),
+            wheels={name: self._uri(wheel) for name, wheel in self._wheels.items()},
             log_group_prefix=log_group_prefix(self._loaded.config.project),
         )
-
-    def _artifacts(self) -> list[_Artifact]:
-        base = self._loaded.base_dir
-        found = {library_key("deploy"): _Artifact(library_key("deploy"), etl_archive(), "etl")}
-        for job in self._jobs:
-            found[script_key(job)] = _Artifact(
-                script_key(job), (base / job.script).read_bytes(), str(job.script)
-            )
-            for wheel in job.python_wheels:
-                key = wheel_key("deploy", wheel.name)
-                found[key] = _Artifact(key, (base / wheel).read_bytes(), str(wheel))
-        return list(found.values())
 
     def job_definition(self, job: JobConfig) -> dict[str, Any]:
         """The Glue `JobUpdate` for a job: the same settings Terraform gives the jobs it owns."""
@@ -213,7 +235,7 @@ class Deployment:
             "GlueVersion": job.glue_version,
             "Command": {
                 "Name": job.command,
-                "ScriptLocation": f"s3://{self._stack.buckets['scripts']}/{script_key(job)}",
+                "ScriptLocation": self._uri(self._scripts[job.name]),
                 "PythonVersion": python_version(job),
             },
             "DefaultArguments": default_arguments(job, self.locations),
@@ -234,20 +256,22 @@ class Deployment:
 
     def changes(self) -> list[Change]:
         """Every upload and job with what deploying would do to it; reads, never writes."""
+        artifacts = [self._library, *self._wheels.values(), *self._scripts.values()]
         with _aws_errors():
-            uploads = [self._upload_change(a) for a in self._artifacts()]
+            uploads = [self._upload_change(a) for a in artifacts]
             return uploads + [self._job_change(job) for job in self._jobs]
 
-    def apply(self, changes: list[Change]) -> None:
-        """Write what `changes()` found different: uploads first, then the jobs that use them."""
+    def apply(self, changes: list[Change], on_done: Callable[[Change], None]) -> None:
+        """Write what `changes()` found different, uploads first, then the jobs that use them;
+        `on_done` hears of each write as it lands, so a failure part-way reports what landed."""
         with _aws_errors():
             for change in changes:
                 if change.action != "unchanged":
                     change.write()
+                    on_done(change)
 
     def _upload_change(self, artifact: _Artifact) -> Change:
         bucket = self._stack.buckets["scripts"]
-        target = f"s3://{bucket}/{artifact.key}"
         try:
             head = self._s3.head_object(Bucket=bucket, Key=artifact.key)
         except ClientError as exc:
@@ -268,34 +292,50 @@ class Deployment:
                 Metadata={DIGEST_METADATA: artifact.digest},
             )
 
-        return Change(target, action, f"from {artifact.source}", write)
+        return Change(self._uri(artifact), action, f"from {artifact.source}", write)
+
+    def _job_arn(self, job: JobConfig) -> str:
+        """In the partition and account of the stack's role, in the config's region."""
+        _, partition, _, _, account, _ = self._stack.role_arn.split(":", 5)
+        return f"arn:{partition}:glue:{self._loaded.config.region}:{account}:job/{job.name}"
 
     def _job_change(self, job: JobConfig) -> Change:
         definition = self.job_definition(job)
+        tags = dict(self._stack.tags)
         target = f"job {job.name}"
         try:
             current = self._glue.get_job(JobName=job.name)["Job"]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "EntityNotFoundException":
                 raise
-            tags = self._loaded.config.resource_tags
 
             def create() -> None:
                 self._glue.create_job(Name=job.name, Tags=tags, **definition)
 
             return Change(target, "create", "", create)
+        arn = self._job_arn(job)
+        current_tags = self._glue.get_tags(ResourceArn=arn).get("Tags", {})
+        stale_tags = {k: v for k, v in tags.items() if current_tags.get(k) != v}
         differing = _differences(current, definition)
-        if not differing:
+        if not differing and not stale_tags:
             return Change(target, "unchanged")
 
         def update() -> None:
-            self._glue.update_job(JobName=job.name, JobUpdate=definition)
+            if differing:
+                self._glue.update_job(JobName=job.name, JobUpdate=definition)
+            if stale_tags:
+                self._glue.tag_resource(ResourceArn=arn, TagsToAdd=stale_tags)
 
-        return Change(target, "update", ", ".join(differing), update)
+        detail = differing + [f"Tags[{key}]" for key in sorted(stale_tags)]
+        return Change(target, "update", ", ".join(detail), update)
 
 
 def _differences(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str]:
-    """Fields (and argument names) where the job in Glue differs from its definition."""
+    """Fields (and argument names) where the job in Glue differs from its definition.
+
+    Only fields glueprint sends are compared, plus the few it never sets (UNMANAGED_FIELDS);
+    what Glue derives (AllocatedCapacity, MaxCapacity of Spark jobs, Command.Runtime) is not.
+    """
     differing = []
     for key, want in desired.items():
         have = current.get(key)
@@ -310,20 +350,27 @@ def _differences(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list
             have = have or ""
         if have != want:
             differing.append(key)
+    differing += [f"{key} (set outside glueprint)" for key in UNMANAGED_FIELDS if current.get(key)]
     return differing
 
 
 @contextmanager
 def _aws_errors() -> Iterator[None]:
-    """AWS failures as a DeployError naming the call and the permissions a deployer needs."""
+    """AWS failures as a DeployError naming the call and, for a refusal, what a deployer needs."""
     try:
         yield
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        hint = DEPLOYER_PERMISSIONS if "AccessDenied" in str(error.get("Code")) else None
+        code = str(error.get("Code"))
+        denied = "AccessDenied" in code or code in ("403", "Forbidden", "UnauthorizedOperation")
         raise DeployError(
-            f"{exc.operation_name} failed: {error.get('Code')}: {error.get('Message')}"
-            + (f"\n  fix: the deploying identity needs {hint}" if hint else "")
+            f"{exc.operation_name} failed: {code}: {error.get('Message')}"
+            + (f"\n  fix: the deploying identity needs {DEPLOYER_PERMISSIONS}" if denied else "")
+        ) from None
+    except NoCredentialsError:
+        raise DeployError(
+            "no AWS credentials found.\n  fix: configure them as for the AWS CLI (environment, "
+            "profile, SSO or an instance/CI role) in the account of the stack"
         ) from None
     except BotoCoreError as exc:
         raise DeployError(f"AWS call failed: {exc}") from None

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from generator import aws
 from generator.console import CommandError, InputError, load_or_exit, out_console
-from generator.deploy import DeployError, Deployment, Stack, select_jobs
+from generator.deploy import Change, DeployError, Deployment, Stack, select_jobs
 from generator.terraform import Terraform, TerraformError
 
 ACTION_STYLE = {"create": "green", "update": "yellow", "unchanged": "dim"}
@@ -87,6 +87,7 @@ def deploy(
         raise InputError(str(exc)) from None
     outputs = read_outputs(stack, outputs_file)
     region = loaded.config.region
+    landed: list[Change] = []
     try:
         deployment = Deployment(
             loaded,
@@ -96,12 +97,17 @@ def deploy(
         )
         changes = deployment.changes()
         if not dry_run:
-            deployment.apply(changes)
+            deployment.apply(changes, landed.append)
     except DeployError as exc:
+        if landed:
+            _report(landed, f"written before the failure ({region})", dry_run=False)
         raise DeployFailedError(str(exc)) from None
+    _report(changes, f"glueprint deploy{' --dry-run' if dry_run else ''} ({region})", dry_run)
 
+
+def _report(changes: list[Change], title: str, dry_run: bool) -> None:
     verb = "would " if dry_run else ""
-    table = Table(title=f"glueprint deploy{' --dry-run' if dry_run else ''} ({region})")
+    table = Table(title=title)
     for column in ("target", "action", "detail"):
         table.add_column(column, overflow="fold")
     for change in changes:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"})
 
 
@@ -38,11 +40,16 @@ def start_and_follow(
     *,
     region: str,
     poll_seconds: float,
+    on_start: Callable[[str], None],
     on_state: Callable[[str], None],
     sleep: Callable[[float], None] = time.sleep,
 ) -> RunOutcome:
-    """Start `job` with `arguments` (overriding its defaults for this run) and poll to the end."""
+    """Start `job` with `arguments` (overriding its defaults for this run) and poll to the end.
+
+    `on_start` hears the run id at once: an interrupted follower leaves the run going on Glue.
+    """
     run_id = glue.start_job_run(JobName=job, Arguments=dict(arguments))["JobRunId"]
+    on_start(run_id)
     seen = None
     while True:
         run = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
@@ -67,7 +74,11 @@ def _log_locations(glue: Any, job: str, run: Mapping[str, Any], region: str) -> 
     # Glue reports the group it wrote to; with a security configuration it is not the default.
     group = run.get("LogGroupName") or "/aws-glue/jobs"
     found = [f"{group}/output and {group}/error, stream {run_id}"]
-    arguments = glue.get_job(JobName=job)["Job"].get("DefaultArguments", {})
+    try:
+        defaults = glue.get_job(JobName=job)["Job"].get("DefaultArguments") or {}
+    except ClientError:  # the run has ended; report it even if the job cannot be read now
+        defaults = {}
+    arguments = {**defaults, **(run.get("Arguments") or {})}
     if arguments.get("--enable-continuous-cloudwatch-log") == "true":
         continuous = arguments.get("--continuous-log-logGroup", "/aws-glue/jobs/logs-v2")
         found.append(f"{continuous}, streams {run_id}*")

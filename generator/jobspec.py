@@ -12,22 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from generator.config import JobConfig
-from generator.package import ARCHIVE_NAME
-
-ARTIFACT_PREFIX = {"terraform": "", "deploy": "deploy/"}
-"""Key prefix of each owner's uploads in the scripts bucket: neither overwrites the other's."""
-
-
-def script_key(job: JobConfig) -> str:
-    return f"{ARTIFACT_PREFIX[job.owner]}jobs/{job.name}.py"
-
-
-def library_key(owner: str) -> str:
-    return f"{ARTIFACT_PREFIX[owner]}lib/{ARCHIVE_NAME}"
-
-
-def wheel_key(owner: str, wheel_name: str) -> str:
-    return f"{ARTIFACT_PREFIX[owner]}wheels/{wheel_name}"
 
 
 def log_group_prefix(project: str) -> str:

@@ -390,8 +390,9 @@ def _python_wheels(job: JobConfig, base_dir: Path, path: str) -> Iterator[Proble
     if job.python_wheels and not job.is_spark:
         yield Problem(
             f"{path}.python_wheels",
-            "Python shell jobs do not install wheels with --additional-python-modules",
-            "ship pure-Python code in the script, or make the job a glueetl job",
+            "glueprint ships wheels to Spark jobs only (Python shell jobs load libraries "
+            "differently)",
+            "make the job a glueetl job, or keep pure-Python helpers in the script",
         )
         return
     for i, wheel in enumerate(job.python_wheels):
@@ -419,7 +420,7 @@ def _wheel_names(config: GlueprintConfig) -> Iterator[Problem]:
             if seen != wheel:
                 yield Problem(
                     f"jobs[{i}].python_wheels[{k}]",
-                    f"{wheel} has the same file name as {seen}, listed by another job",
+                    f"{wheel} has the same file name as {seen}, listed earlier",
                     "use one copy of the wheel for every job that needs it",
                 )
 

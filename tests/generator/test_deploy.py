@@ -7,7 +7,9 @@ through the real CLI, with `generator.aws.client` pointed at the emulator (the o
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -78,6 +80,15 @@ def invoke(applied: Applied, monkeypatch: pytest.MonkeyPatch) -> Any:
     return run
 
 
+def sha16(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:16]
+
+
+def job_arn(applied: Applied, job: str) -> str:
+    account = applied.outputs["glue_role_arn"].split(":")[4]
+    return f"arn:aws:glue:{REGION}:{account}:job/{job}"
+
+
 def deploy(invoke: Any, applied: Applied, project: Path, *extra: str) -> Result:
     return invoke(
         "deploy", "-c", str(project / "glueprint.yaml"), "--stack", str(applied.workdir), *extra
@@ -114,14 +125,19 @@ def test_deploy_creates_the_job_as_terraform_would_then_is_a_no_op(
     assert (job["GlueVersion"], job["WorkerType"], job["NumberOfWorkers"]) == ("5.0", "G.1X", 3)
     arguments = job["DefaultArguments"]
     assert arguments["--source_prefix"] == "raw/"
-    assert arguments["--extra-py-files"] == f"s3://{scripts}/deploy/lib/glueprint_etl-0.1.0.zip"
-    assert arguments["--additional-python-modules"] == f"s3://{scripts}/deploy/wheels/{WHEEL}"
+    # Shared uploads are keyed by content: new code reaches exactly the jobs deployed with it.
+    library = f"deploy/lib/{sha16(etl_archive())}/glueprint_etl-0.1.0.zip"
+    wheel = f"deploy/wheels/{sha16((project / 'wheels' / WHEEL).read_bytes())}/{WHEEL}"
+    assert arguments["--extra-py-files"] == f"s3://{scripts}/{library}"
+    assert arguments["--additional-python-modules"] == f"s3://{scripts}/{wheel}"
     assert arguments["--python-modules-installer-option"] == "--no-index"
 
     # The twin Terraform deployed has the same managed arguments, up to its name and prefix.
     twin = glue.get_job(JobName="compact")["Job"]["DefaultArguments"]
     as_twin = {
-        key: value.replace("compact-ci", "compact").replace(f"{scripts}/deploy/", f"{scripts}/")
+        key: re.sub(r"/deploy/(lib|wheels)/[0-9a-f]{16}/", r"/\1/", value).replace(
+            "compact-ci", "compact"
+        )
         for key, value in arguments.items()
         if key != "--source_prefix"
     }
@@ -131,8 +147,10 @@ def test_deploy_creates_the_job_as_terraform_would_then_is_a_no_op(
         return bytes(s3.get_object(Bucket=scripts, Key=key)["Body"].read())
 
     assert body("deploy/jobs/compact-ci.py") == (project / "jobs/extract.py").read_bytes()
-    assert body("deploy/lib/glueprint_etl-0.1.0.zip") == etl_archive()
-    assert body(f"deploy/wheels/{WHEEL}") == (project / "wheels" / WHEEL).read_bytes()
+    assert body(library) == etl_archive()
+    assert body(wheel) == (project / "wheels" / WHEEL).read_bytes()
+    tags = glue.get_tags(ResourceArn=job_arn(applied, "compact-ci"))["Tags"]
+    assert tags == applied.outputs["resource_tags"] and tags["ManagedBy"] == "glueprint"
 
     modified = {
         o["Key"]: o["LastModified"]
@@ -219,7 +237,7 @@ def test_run_on_glue_follows_the_run_to_its_end(
         "-c",
         str(project / "glueprint.yaml"),
         "--poll-seconds",
-        "0",
+        "1",
         "--day",
         "2026-11-30",
     )
@@ -239,8 +257,35 @@ def test_run_on_glue_follows_the_run_to_its_end(
         "-c",
         str(project / "glueprint.yaml"),
         "--poll-seconds",
-        "0",
+        "1",
     )
     assert by_script.exit_code == 2 and "name the job" in by_script.stderr  # two jobs share it
     missing = invoke("run", "nightly", "--on", "glue", "-c", str(project / "glueprint.yaml"))
     assert missing.exit_code == 2 and "not a job" in missing.stderr
+
+
+def test_changes_made_outside_glueprint_are_reported_and_undone(
+    invoke: Any, applied: Applied, project: Path
+) -> None:
+    assert deploy(invoke, applied, project).exit_code == 0
+    glue = applied.client("glue")
+    job = glue.get_job(JobName="compact-ci")["Job"]
+    update = {k: job[k] for k in ("Role", "Command", "DefaultArguments", "Connections")}
+    glue.update_job(
+        JobName="compact-ci",
+        JobUpdate={**update, "NonOverridableArguments": {"--additional-python-modules": "x"}},
+    )
+    glue.tag_resource(ResourceArn=job_arn(applied, "compact-ci"), TagsToAdd={"Project": "other"})
+
+    drifted = deploy(invoke, applied, project, "--dry-run")
+
+    assert drifted.exit_code == 0, drifted.output + drifted.stderr
+    for field in ("NonOverridableArguments", "NumberOfWorkers", "Tags[Project]"):
+        assert field in drifted.stdout
+    assert deploy(invoke, applied, project).exit_code == 0
+    job = glue.get_job(JobName="compact-ci")["Job"]
+    assert not job.get("NonOverridableArguments") and job["NumberOfWorkers"] == 3
+    assert (
+        glue.get_tags(ResourceArn=job_arn(applied, "compact-ci"))["Tags"]["Project"] == "shipping"
+    )
+    assert "4 unchanged" in deploy(invoke, applied, project).stdout

@@ -41,7 +41,7 @@ class FailingGlue:
 
 
 def test_follow_reports_each_state_once_and_the_failure() -> None:
-    glue, seen, sleeps = FailingGlue(), [], []
+    glue, started, seen, sleeps = FailingGlue(), [], [], []
 
     outcome = start_and_follow(
         glue,
@@ -49,10 +49,12 @@ def test_follow_reports_each_state_once_and_the_failure() -> None:
         {"--day": "1"},
         region="eu-west-2",
         poll_seconds=7,
+        on_start=started.append,
         on_state=seen.append,
         sleep=sleeps.append,
     )
 
+    assert started == ["jr_1"]
     assert seen == ["STARTING", "RUNNING", "FAILED"]
     assert sleeps == [7, 7, 7]
     assert glue.started == {"JobName": "compact", "Arguments": {"--day": "1"}}
@@ -67,7 +69,7 @@ def test_run_on_glue_exits_1_with_the_error(monkeypatch: pytest.MonkeyPatch) -> 
     config = Path(CONFIGS / "deploy-owned.yaml")
 
     result = CliRunner().invoke(
-        cli, ["run", "compact", "--on", "glue", "-c", str(config), "--poll-seconds", "0"]
+        cli, ["run", "compact", "--on", "glue", "-c", str(config), "--poll-seconds", "1"]
     )
 
     assert result.exit_code == 1
