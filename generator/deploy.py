@@ -316,7 +316,7 @@ class Deployment:
         arn = self._job_arn(job)
         current_tags = self._glue.get_tags(ResourceArn=arn).get("Tags", {})
         stale_tags = {k: v for k, v in tags.items() if current_tags.get(k) != v}
-        differing = _differences(current, definition)
+        differing = job_differences(current, definition)
         if not differing and not stale_tags:
             return Change(target, "unchanged")
 
@@ -330,7 +330,7 @@ class Deployment:
         return Change(target, "update", ", ".join(detail), update)
 
 
-def _differences(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str]:
+def job_differences(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str]:
     """Fields (and argument names) where the job in Glue differs from its definition.
 
     Only fields glueprint sends are compared, plus the few it never sets (UNMANAGED_FIELDS);
@@ -346,8 +346,10 @@ def _differences(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list
             continue
         if key == "Command" and isinstance(have, dict):
             have = {k: have.get(k) for k in want}
-        if key == "Description":
+        if key == "Description":  # Glue omits an empty description
             have = have or ""
+        if key == "ExecutionClass":  # and may omit the default class
+            have = have or "STANDARD"
         if have != want:
             differing.append(key)
     differing += [f"{key} (set outside glueprint)" for key in UNMANAGED_FIELDS if current.get(key)]

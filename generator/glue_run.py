@@ -1,8 +1,8 @@
 """`glueprint run JOB --on glue`: start a job run on AWS Glue and follow it to its end.
 
 The run is reported as Glue sees it: each state it passes through, the duration Glue bills, the
-error message of a failed run, and where its logs are (the log group Glue reports for the run,
-the job's continuous-logging group, and the console page).
+error message of a failed run, and where its logs are (the log groups the job's Glue version and
+security configuration lead to, and the console page).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from generator.catalog import version_key
 
 TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"})
 
@@ -70,18 +72,29 @@ def start_and_follow(
 
 
 def _log_locations(glue: Any, job: str, run: Mapping[str, Any], region: str) -> tuple[str, ...]:
+    """Where Glue writes the run's logs, by the naming AWS documents ("Logging for AWS Glue
+    jobs"; "Enabling continuous logging for AWS Glue 4.0 and earlier jobs"): an encrypting
+    security configuration adds `<config>-role/<role name>` (5.0+) or `-<config>` (continuous
+    logs, 4.0 and earlier) to the group names."""
     run_id = run["Id"]
-    # Glue reports the group it wrote to; with a security configuration it is not the default.
-    group = run.get("LogGroupName") or "/aws-glue/jobs"
-    found = [f"{group}/output and {group}/error, stream {run_id}"]
     try:
-        defaults = glue.get_job(JobName=job)["Job"].get("DefaultArguments") or {}
+        definition = glue.get_job(JobName=job)["Job"]
     except ClientError:  # the run has ended; report it even if the job cannot be read now
-        defaults = {}
-    arguments = {**defaults, **(run.get("Arguments") or {})}
-    if arguments.get("--enable-continuous-cloudwatch-log") == "true":
-        continuous = arguments.get("--continuous-log-logGroup", "/aws-glue/jobs/logs-v2")
-        found.append(f"{continuous}, streams {run_id}*")
+        definition = {}
+    arguments = {**(definition.get("DefaultArguments") or {}), **(run.get("Arguments") or {})}
+    config = run.get("SecurityConfiguration") or definition.get("SecurityConfiguration")
+    role = str(definition.get("Role") or "").rsplit("/", 1)[-1]
+    secured = f"/{config}-role/{role}" if config and role else ""
+    version = str(definition.get("GlueVersion") or run.get("GlueVersion") or "0")
+    if version_key(version) >= (5, 0):
+        base = arguments.get("--custom-logGroup-prefix", "/aws-glue/jobs") + secured
+        found = [f"{base}/output and {base}/error, streams {run_id}-driver, {run_id}-*"]
+    else:
+        base = "/aws-glue/jobs" + secured
+        found = [f"{base}/output and {base}/error, stream {run_id}"]
+        if arguments.get("--enable-continuous-cloudwatch-log") == "true":
+            group = arguments.get("--continuous-log-logGroup", "/aws-glue/jobs/logs-v2")
+            found.append(f"{group}{f'-{config}' if config else ''}, streams {run_id}*")
     found.append(
         f"https://{region}.console.aws.amazon.com/gluestudio/home?region={region}"
         f"#/job/{job}/run/{run_id}"

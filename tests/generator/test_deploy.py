@@ -244,7 +244,8 @@ def test_run_on_glue_follows_the_run_to_its_end(
 
     assert result.exit_code == 0, result.output + result.stderr
     assert "SUCCEEDED" in result.stdout
-    assert "/aws-glue/jobs/shipping/compact-ci" in result.stdout  # continuous logs
+    config, role = applied.outputs["security_configuration_name"], "shipping-glue"
+    assert f"/aws-glue/jobs/{config}-role/{role}/output" in result.stdout  # Glue 5.0 naming
     (run,) = applied.client("glue").get_job_runs(JobName="compact-ci")["JobRuns"]
     assert run["Id"] in result.stdout.replace("\n", "")
     assert run["Arguments"]["--day"] == "2026-11-30"

@@ -15,15 +15,16 @@ from generator.cli import cli
 from generator.glue_run import start_and_follow
 from tests.conftest import CONFIGS
 
-SECURED_GROUP = "/aws-glue/jobs-shipping-role/shipping-glue"
+ROLE = "arn:aws:iam::123456789012:role/shipping-glue"
 
 
 class FailingGlue:
     """Answers like Glue for a run that starts, runs, then fails."""
 
-    def __init__(self) -> None:
+    def __init__(self, glue_version: str = "5.0") -> None:
         self.states = ["STARTING", "STARTING", "RUNNING", "FAILED"]
         self.started: dict[str, Any] = {}
+        self.glue_version = glue_version
 
     def start_job_run(self, **kwargs: Any) -> dict[str, Any]:
         self.started = kwargs
@@ -31,13 +32,24 @@ class FailingGlue:
 
     def get_job_run(self, JobName: str, RunId: str) -> dict[str, Any]:  # noqa: N803 - AWS names
         state = self.states.pop(0)
-        run = {"Id": RunId, "JobRunState": state, "LogGroupName": SECURED_GROUP}
+        run = {"Id": RunId, "JobRunState": state, "SecurityConfiguration": "shipping"}
         if state == "FAILED":
             run |= {"ExecutionTime": 125, "ErrorMessage": "ModuleNotFoundError: No module named x"}
         return {"JobRun": run}
 
     def get_job(self, JobName: str) -> dict[str, Any]:  # noqa: N803 - AWS names
-        return {"Job": {"DefaultArguments": {"--enable-continuous-cloudwatch-log": "false"}}}
+        arguments = {
+            "--enable-continuous-cloudwatch-log": "true",
+            "--continuous-log-logGroup": "/aws-glue/jobs/shipping/compact",
+        }
+        return {
+            "Job": {
+                "Role": ROLE,
+                "GlueVersion": self.glue_version,
+                "SecurityConfiguration": "shipping",
+                "DefaultArguments": arguments,
+            }
+        }
 
 
 def test_follow_reports_each_state_once_and_the_failure() -> None:
@@ -60,8 +72,25 @@ def test_follow_reports_each_state_once_and_the_failure() -> None:
     assert glue.started == {"JobName": "compact", "Arguments": {"--day": "1"}}
     assert not outcome.succeeded and outcome.state == "FAILED"
     assert outcome.duration_seconds == 125 and "ModuleNotFoundError" in (outcome.error or "")
-    assert outcome.logs[0] == f"{SECURED_GROUP}/output and {SECURED_GROUP}/error, stream jr_1"
+    # Glue 5.0+: continuous-logging arguments are deprecated; the security configuration and
+    # the role name are part of the group names.
+    group = "/aws-glue/jobs/shipping-role/shipping-glue"
+    assert outcome.logs[0] == f"{group}/output and {group}/error, streams jr_1-driver, jr_1-*"
     assert "#/job/compact/run/jr_1" in outcome.logs[-1] and len(outcome.logs) == 2
+
+
+def test_glue_4_continuous_logs_carry_the_security_configuration_name() -> None:
+    outcome = start_and_follow(
+        FailingGlue(glue_version="4.0"),
+        "compact",
+        {},
+        region="eu-west-2",
+        poll_seconds=0,
+        on_start=lambda run_id: None,
+        on_state=lambda state: None,
+        sleep=lambda seconds: None,
+    )
+    assert outcome.logs[1] == "/aws-glue/jobs/shipping/compact-shipping, streams jr_1*"
 
 
 def test_run_on_glue_exits_1_with_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
