@@ -158,6 +158,7 @@ RESERVED_JOB_ARGUMENTS: tuple[str, ...] = (
     "--job-bookmark-option",
     "--enable-continuous-cloudwatch-log",
     "--continuous-log-logGroup",
+    "--custom-logGroup-prefix",
     "--enable-metrics",
     "--enable-glue-datacatalog",
     "--extra-py-files",

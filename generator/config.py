@@ -188,7 +188,8 @@ class JobConfig(StrictModel):
     bookmarks: bool = True
     """Glue job bookmarks (incremental processing); glueetl only, default on there."""
     continuous_logging: bool = True
-    """Continuous CloudWatch logging to the job's own KMS-encrypted log group."""
+    """Log to the job's own log groups, created by the stack (KMS-encrypted, with retention):
+    continuous logging on Glue 4.0 and earlier, `--custom-logGroup-prefix` on 5.0 and later."""
     metrics: bool = True
     """CloudWatch job metrics."""
     catalog: bool = False

@@ -29,8 +29,8 @@ from generator.jobspec import (
     Locations,
     default_arguments,
     execution_class,
-    log_group_name,
     log_group_prefix,
+    log_groups,
     python_version,
 )
 from generator.loader import LoadedConfig
@@ -169,7 +169,6 @@ class Deployment:
         self._loaded = loaded
         self._stack = stack
         self._jobs = jobs
-        self._check_stack()
         base = loaded.base_dir
         self._library = _shared("lib", ARCHIVE_NAME, etl_archive(), "etl")
         self._wheels = {
@@ -185,6 +184,7 @@ class Deployment:
             )
             for job in jobs
         }
+        self._check_stack()
         with _aws_errors():
             self._s3 = clients("s3")
             self._glue = clients("glue")
@@ -204,9 +204,11 @@ class Deployment:
                 for c in self._loaded.layout.job_connections[job.name]
                 if c not in self._stack.connections
             ]
-            group = log_group_name(job, log_group_prefix(self._loaded.config.project))
-            if group is not None and self._stack.log_groups.get(job.name) != group:
-                missing.append(f"log group {group}")
+            missing += [
+                f"log group {name}"
+                for key, name in log_groups(job, self.locations).items()
+                if self._stack.log_groups.get(key) != name
+            ]
             if missing:
                 raise DeployError(
                     f"job {job.name} needs {', '.join(missing)}, which the applied stack does "
@@ -225,6 +227,8 @@ class Deployment:
             library=self._uri(self._library),
             wheels={name: self._uri(wheel) for name, wheel in self._wheels.items()},
             log_group_prefix=log_group_prefix(self._loaded.config.project),
+            security_configuration=self._stack.security_configuration,
+            role_name=self._stack.role_arn.rsplit("/", 1)[-1],
         )
 
     def job_definition(self, job: JobConfig) -> dict[str, Any]:

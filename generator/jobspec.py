@@ -11,11 +11,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from generator.catalog import version_key
 from generator.config import JobConfig
 
 
 def log_group_prefix(project: str) -> str:
     return f"/aws-glue/jobs/{project}"
+
+
+def role_name(project: str) -> str:
+    """The Glue job role's name (the stack names it; Glue puts it in log group names)."""
+    return f"{project}-glue"
+
+
+def security_configuration_name(project: str) -> str:
+    """The Glue security configuration's name (also part of the log group names)."""
+    return project
 
 
 @dataclass(frozen=True)
@@ -29,11 +40,31 @@ class Locations:
     wheels: Mapping[str, str]
     """S3 URI of each wheel, by file name."""
     log_group_prefix: str
+    security_configuration: str
+    role_name: str
 
 
-def log_group_name(job: JobConfig, prefix: str) -> str | None:
-    """The job's continuous-logging group (created by the stack), or None without one."""
-    return f"{prefix}/{job.name}" if job.continuous_logging else None
+def logs_by_prefix(job: JobConfig) -> bool:
+    """Glue 5.0 replaced the continuous-logging arguments with `--custom-logGroup-prefix`."""
+    return version_key(job.glue_version) >= (5, 0)
+
+
+def log_groups(job: JobConfig, where: Locations) -> dict[str, str]:
+    """The log groups Glue writes the job's logs to, by a short key, when the job logs to its
+    own groups (`continuous_logging`); the stack creates them, encrypted and with retention.
+
+    Names as AWS documents them for a security configuration that encrypts logs: on Glue 5.0+,
+    `<prefix>/<configuration>-role/<role name>/error|output` ("Logging for AWS Glue jobs"); on
+    4.0 and earlier, `<continuous log group>-<configuration>` ("Enabling continuous logging for
+    AWS Glue 4.0 and earlier jobs").
+    """
+    if not job.continuous_logging:
+        return {}
+    own = f"{where.log_group_prefix}/{job.name}"
+    if logs_by_prefix(job):
+        base = f"{own}/{where.security_configuration}-role/{where.role_name}"
+        return {f"{job.name}/{stream}": f"{base}/{stream}" for stream in ("error", "output")}
+    return {job.name: f"{own}-{where.security_configuration}"}
 
 
 def python_version(job: JobConfig) -> str:
@@ -55,10 +86,11 @@ def managed_arguments(job: JobConfig, where: Locations) -> dict[str, str]:
         "--data_bucket": where.data_bucket,
         "--extra-py-files": where.library,
     }
-    log_group = log_group_name(job, where.log_group_prefix)
-    if log_group is not None:
+    if job.continuous_logging and logs_by_prefix(job):
+        arguments["--custom-logGroup-prefix"] = f"{where.log_group_prefix}/{job.name}"
+    elif job.continuous_logging:
         arguments["--enable-continuous-cloudwatch-log"] = "true"
-        arguments["--continuous-log-logGroup"] = log_group
+        arguments["--continuous-log-logGroup"] = f"{where.log_group_prefix}/{job.name}"
     if job.metrics:
         arguments["--enable-metrics"] = "true"
     if job.catalog:

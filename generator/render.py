@@ -23,9 +23,11 @@ from generator.jobspec import (
     Locations,
     default_arguments,
     execution_class,
-    log_group_name,
     log_group_prefix,
+    log_groups,
     python_version,
+    role_name,
+    security_configuration_name,
 )
 from generator.loader import LoadedConfig
 from generator.package import ARCHIVE_NAME, etl_archive
@@ -132,6 +134,8 @@ def terraform_locations(loaded: LoadedConfig) -> Locations:
             for wheel in job.python_wheels
         },
         log_group_prefix=log_group_prefix("${local.name}"),
+        security_configuration=security_configuration_name("${local.name}"),
+        role_name=role_name("${local.name}"),
     )
 
 
@@ -176,10 +180,12 @@ def _context(loaded: LoadedConfig) -> dict[str, Any]:
         "python_version": python_version,
         "job_arguments": _job_arguments(loaded),
         "log_groups": {
-            job.name: HclTemplate(name)
+            key: HclTemplate(name)
             for job in config.jobs
-            if (name := log_group_name(job, log_group_prefix("${local.name}"))) is not None
+            for key, name in log_groups(job, terraform_locations(loaded)).items()
         },
+        "role_name": HclTemplate(role_name("${local.name}")),
+        "security_configuration_name": HclTemplate(security_configuration_name("${local.name}")),
         "wheels": sorted({w.name for job in terraform_jobs(loaded) for w in job.python_wheels}),
         "default_tags": config.resource_tags,
     }

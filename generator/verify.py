@@ -546,8 +546,11 @@ def _arguments(job: Instance) -> dict[str, Any] | None:
 
 def _needed_services(job: Instance, jdbc: set[object]) -> Iterator[tuple[str, str]]:
     args = _arguments(job) or {}
-    if args.get("--enable-continuous-cloudwatch-log") == "true":
-        yield "logs", "continuous logging"
+    if (
+        args.get("--enable-continuous-cloudwatch-log") == "true"
+        or "--custom-logGroup-prefix" in args
+    ):
+        yield "logs", "logging to the job's own log groups"
     if args.get("--enable-metrics") is not None:
         yield "monitoring", "job metrics"
     if args.get("--job-bookmark-option") == "job-bookmark-enable":

@@ -97,12 +97,18 @@ def deploy(invoke: Any, applied: Applied, project: Path, *extra: str) -> Result:
 
 def test_stack_leaves_the_deploy_owned_job_to_deploy(applied: Applied) -> None:
     assert applied.outputs["job_names"] == ["compact"]
-    assert set(applied.outputs["job_log_groups"]) == {"compact", "compact-ci"}
-    logs = applied.client("logs").describe_log_groups(logGroupNamePrefix="/aws-glue/jobs/")
-    assert {g["logGroupName"] for g in logs["logGroups"]} >= {
-        "/aws-glue/jobs/shipping/compact",
-        "/aws-glue/jobs/shipping/compact-ci",
+    groups = applied.outputs["job_log_groups"]
+    assert set(groups) == {
+        f"{j}/{s}" for j in ("compact", "compact-ci") for s in ("error", "output")
     }
+    # Glue 5.0 names: <job prefix>/<security configuration>-role/<role name>/<stream>
+    assert groups["compact-ci/output"] == (
+        "/aws-glue/jobs/shipping/compact-ci/shipping-role/shipping-glue/output"
+    )
+    logs = applied.client("logs").describe_log_groups(logGroupNamePrefix="/aws-glue/jobs/")
+    created = {g["logGroupName"]: g for g in logs["logGroups"]}
+    assert set(groups.values()) <= set(created)
+    assert all(created[name].get("kmsKeyId") for name in groups.values())
     glue = applied.client("glue")
     with pytest.raises(glue.exceptions.EntityNotFoundException):
         glue.get_job(JobName="compact-ci")
@@ -244,8 +250,8 @@ def test_run_on_glue_follows_the_run_to_its_end(
 
     assert result.exit_code == 0, result.output + result.stderr
     assert "SUCCEEDED" in result.stdout
-    config, role = applied.outputs["security_configuration_name"], "shipping-glue"
-    assert f"/aws-glue/jobs/{config}-role/{role}/output" in result.stdout  # Glue 5.0 naming
+    # The log groups the stack created are the ones Glue writes to.
+    assert applied.outputs["job_log_groups"]["compact-ci/output"] in result.stdout
     (run,) = applied.client("glue").get_job_runs(JobName="compact-ci")["JobRuns"]
     assert run["Id"] in result.stdout.replace("\n", "")
     assert run["Arguments"]["--day"] == "2026-11-30"
