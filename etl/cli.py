@@ -309,12 +309,19 @@ def _run_on_glue(
 
 
 def _argument_pairs(job_args: tuple[str, ...]) -> dict[str, str]:
-    """`--name value` pairs for the Glue run (they override the job's defaults for this run)."""
+    """`--name value` pairs for the Glue run (they override the job's defaults for this run);
+    never secrets, which Glue may log: the same rule as for the config's job arguments."""
+    from generator.rules import secret_in_argument
+
     if len(job_args) % 2 or not all(key.startswith("--") for key in job_args[::2]):
         raise EtlCommandError(
             f"job arguments must be --name value pairs, got: {' '.join(job_args)}"
         )
-    return dict(zip(job_args[::2], job_args[1::2], strict=True))
+    pairs = dict(zip(job_args[::2], job_args[1::2], strict=True))
+    for key, value in pairs.items():
+        if (secret := secret_in_argument(key, value)) is not None:
+            raise EtlCommandError(f"{key}: {secret[0]}\n  fix: {secret[1]}")
+    return pairs
 
 
 @click.command("check")

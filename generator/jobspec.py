@@ -49,6 +49,10 @@ def logs_by_prefix(job: JobConfig) -> bool:
     return version_key(job.glue_version) >= (5, 0)
 
 
+def _own_log_prefix(job: JobConfig, where: Locations) -> str:
+    return f"{where.log_group_prefix}/{job.name}"
+
+
 def log_groups(job: JobConfig, where: Locations) -> dict[str, str]:
     """The log groups Glue writes the job's logs to, by a short key, when the job logs to its
     own groups (`continuous_logging`); the stack creates them, encrypted and with retention.
@@ -60,7 +64,7 @@ def log_groups(job: JobConfig, where: Locations) -> dict[str, str]:
     """
     if not job.continuous_logging:
         return {}
-    own = f"{where.log_group_prefix}/{job.name}"
+    own = _own_log_prefix(job, where)
     if logs_by_prefix(job):
         base = f"{own}/{where.security_configuration}-role/{where.role_name}"
         return {f"{job.name}/{stream}": f"{base}/{stream}" for stream in ("error", "output")}
@@ -87,10 +91,10 @@ def managed_arguments(job: JobConfig, where: Locations) -> dict[str, str]:
         "--extra-py-files": where.library,
     }
     if job.continuous_logging and logs_by_prefix(job):
-        arguments["--custom-logGroup-prefix"] = f"{where.log_group_prefix}/{job.name}"
+        arguments["--custom-logGroup-prefix"] = _own_log_prefix(job, where)
     elif job.continuous_logging:
         arguments["--enable-continuous-cloudwatch-log"] = "true"
-        arguments["--continuous-log-logGroup"] = f"{where.log_group_prefix}/{job.name}"
+        arguments["--continuous-log-logGroup"] = _own_log_prefix(job, where)
     if job.metrics:
         arguments["--enable-metrics"] = "true"
     if job.catalog:

@@ -364,22 +364,26 @@ def _job_arguments(job: JobConfig, path: str) -> Iterator[Problem]:
                 "use the job field instead (bookmarks, continuous_logging, metrics, "
                 "catalog, python_wheels) or a different argument name",
             )
-        if SECRET_KEY.search(key) and not REFERENCE_KEY.search(key):
-            yield Problem(
-                where,
-                "the argument name suggests a secret; Glue may log job "
-                "arguments and they are stored in Terraform state",
-                "keep the secret in Secrets Manager and pass its id (e.g. --db_secret_id)",
+        secret = secret_in_argument(key, value)
+        if secret is not None:
+            yield Problem(where, *secret)
+
+
+def secret_in_argument(key: str, value: str) -> tuple[str, str] | None:
+    """(what, fix) when a job argument looks like it carries a secret, else None."""
+    if SECRET_KEY.search(key) and not REFERENCE_KEY.search(key):
+        return (
+            "the argument name suggests a secret; Glue may log job "
+            "arguments and they are stored in Terraform state",
+            "keep the secret in Secrets Manager and pass its id (e.g. --db_secret_id)",
+        )
+    for pattern, what in SECRET_VALUES:
+        if pattern.search(value):
+            return (
+                f"the value contains {what}; Glue may log job arguments",
+                "keep the secret in Secrets Manager and pass its id instead",
             )
-            continue
-        for pattern, what in SECRET_VALUES:
-            if pattern.search(value):
-                yield Problem(
-                    where,
-                    f"the value contains {what}; Glue may log job arguments",
-                    "keep the secret in Secrets Manager and pass its id instead",
-                )
-                break
+    return None
 
 
 WHEEL_NAME = re.compile(r"^[A-Za-z0-9_.+-]+\.whl$")

@@ -110,3 +110,12 @@ def test_run_on_glue_needs_name_value_pairs() -> None:
     config = Path(CONFIGS / "deploy-owned.yaml")
     result = CliRunner().invoke(cli, ["run", "compact", "--on", "glue", "-c", str(config), "--day"])
     assert result.exit_code == 2 and "--name value pairs" in result.stderr
+
+
+def test_run_on_glue_refuses_a_secret_argument() -> None:
+    config = Path(CONFIGS / "deploy-owned.yaml")
+    result = CliRunner().invoke(
+        cli, ["run", "compact", "--on", "glue", "-c", str(config), "--db_password", "hunter2"]
+    )
+    assert result.exit_code == 2 and "suggests a secret" in result.stderr
+    assert "hunter2" not in result.output + result.stderr
