@@ -184,6 +184,16 @@ class Deployment:
             )
             for job in jobs
         }
+        self.locations = Locations(
+            data_bucket=stack.buckets["data"],
+            temp_bucket=stack.buckets["temp"],
+            library=self._uri(self._library),
+            wheels={name: self._uri(wheel) for name, wheel in self._wheels.items()},
+            log_group_prefix=log_group_prefix(loaded.config.project),
+            security_configuration=stack.security_configuration,
+            role_name=stack.role_arn.rsplit("/", 1)[-1],
+        )
+        """Where this deployment's jobs find the platform and their uploaded code."""
         self._check_stack()
         with _aws_errors():
             self._s3 = clients("s3")
@@ -218,18 +228,6 @@ class Deployment:
 
     def _uri(self, artifact: _Artifact) -> str:
         return f"s3://{self._stack.buckets['scripts']}/{artifact.key}"
-
-    @property
-    def locations(self) -> Locations:
-        return Locations(
-            data_bucket=self._stack.buckets["data"],
-            temp_bucket=self._stack.buckets["temp"],
-            library=self._uri(self._library),
-            wheels={name: self._uri(wheel) for name, wheel in self._wheels.items()},
-            log_group_prefix=log_group_prefix(self._loaded.config.project),
-            security_configuration=self._stack.security_configuration,
-            role_name=self._stack.role_arn.rsplit("/", 1)[-1],
-        )
 
     def job_definition(self, job: JobConfig) -> dict[str, Any]:
         """The Glue `JobUpdate` for a job: the same settings Terraform gives the jobs it owns."""

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from generator.catalog import version_key
+from generator.jobspec import continuous_log_group, secured_log_group_base
 
 TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"})
 
@@ -84,17 +85,17 @@ def _log_locations(glue: Any, job: str, run: Mapping[str, Any], region: str) -> 
     arguments = {**(definition.get("DefaultArguments") or {}), **(run.get("Arguments") or {})}
     config = run.get("SecurityConfiguration") or definition.get("SecurityConfiguration")
     role = str(definition.get("Role") or "").rsplit("/", 1)[-1]
-    secured = f"/{config}-role/{role}" if config and role else ""
     version = str(definition.get("GlueVersion") or run.get("GlueVersion") or "0")
     if version_key(version) >= (5, 0):
-        base = arguments.get("--custom-logGroup-prefix", "/aws-glue/jobs") + secured
+        prefix = arguments.get("--custom-logGroup-prefix", "/aws-glue/jobs")
+        base = secured_log_group_base(prefix, config, role)
         found = [f"{base}/output and {base}/error, streams {run_id}-driver, {run_id}-*"]
     else:
-        base = "/aws-glue/jobs" + secured
+        base = secured_log_group_base("/aws-glue/jobs", config, role)
         found = [f"{base}/output and {base}/error, stream {run_id}"]
         if arguments.get("--enable-continuous-cloudwatch-log") == "true":
             group = arguments.get("--continuous-log-logGroup", "/aws-glue/jobs/logs-v2")
-            found.append(f"{group}{f'-{config}' if config else ''}, streams {run_id}*")
+            found.append(f"{continuous_log_group(group, config)}, streams {run_id}*")
     found.append(
         f"https://{region}.console.aws.amazon.com/gluestudio/home?region={region}"
         f"#/job/{job}/run/{run_id}"

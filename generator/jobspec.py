@@ -49,6 +49,23 @@ def logs_by_prefix(job: JobConfig) -> bool:
     return version_key(job.glue_version) >= (5, 0)
 
 
+def secured_log_group_base(prefix: str, security_configuration: str | None, role: str) -> str:
+    """Where Glue puts its `error` and `output` groups under `prefix` when a security
+    configuration encrypts logs: `<prefix>/<configuration>-role/<role name>` (AWS, "Logging for
+    AWS Glue jobs"; also the 4.0 default groups); plain `prefix` without one."""
+    return (
+        f"{prefix}/{security_configuration}-role/{role}"
+        if security_configuration and role
+        else prefix
+    )
+
+
+def continuous_log_group(group: str, security_configuration: str | None) -> str:
+    """Glue 4.0 and earlier append the security configuration's name to the continuous-logging
+    group (AWS, "Enabling continuous logging for AWS Glue 4.0 and earlier jobs")."""
+    return f"{group}-{security_configuration}" if security_configuration else group
+
+
 def _own_log_prefix(job: JobConfig, where: Locations) -> str:
     return f"{where.log_group_prefix}/{job.name}"
 
@@ -66,9 +83,9 @@ def log_groups(job: JobConfig, where: Locations) -> dict[str, str]:
         return {}
     own = _own_log_prefix(job, where)
     if logs_by_prefix(job):
-        base = f"{own}/{where.security_configuration}-role/{where.role_name}"
+        base = secured_log_group_base(own, where.security_configuration, where.role_name)
         return {f"{job.name}/{stream}": f"{base}/{stream}" for stream in ("error", "output")}
-    return {job.name: f"{own}-{where.security_configuration}"}
+    return {job.name: continuous_log_group(own, where.security_configuration)}
 
 
 def python_version(job: JobConfig) -> str:

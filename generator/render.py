@@ -144,9 +144,8 @@ def terraform_jobs(loaded: LoadedConfig) -> list[JobConfig]:
     return [job for job in loaded.config.jobs if job.owner == "terraform"]
 
 
-def _job_arguments(loaded: LoadedConfig) -> dict[str, dict[str, str]]:
+def _job_arguments(loaded: LoadedConfig, where: Locations) -> dict[str, dict[str, str]]:
     """Each Terraform-owned job's arguments; glueprint's own are templates, the user's literal."""
-    where = terraform_locations(loaded)
     return {
         job.name: {
             key: value if key in job.arguments else HclTemplate(value)
@@ -160,6 +159,7 @@ def _context(loaded: LoadedConfig) -> dict[str, Any]:
     config, layout = loaded.config, loaded.layout
     database = config.database
     engine = ENGINES[database.engine] if database else None
+    where = terraform_locations(loaded)
     return {
         "config": config,
         "layout": layout,
@@ -178,14 +178,14 @@ def _context(loaded: LoadedConfig) -> dict[str, Any]:
         "terraform_jobs": terraform_jobs(loaded),
         "execution_class": execution_class,
         "python_version": python_version,
-        "job_arguments": _job_arguments(loaded),
+        "job_arguments": _job_arguments(loaded, where),
         "log_groups": {
             key: HclTemplate(name)
             for job in config.jobs
-            for key, name in log_groups(job, terraform_locations(loaded)).items()
+            for key, name in log_groups(job, where).items()
         },
-        "role_name": HclTemplate(role_name("${local.name}")),
-        "security_configuration_name": HclTemplate(security_configuration_name("${local.name}")),
+        "role_name": HclTemplate(where.role_name),
+        "security_configuration_name": HclTemplate(where.security_configuration),
         "wheels": sorted({w.name for job in terraform_jobs(loaded) for w in job.python_wheels}),
         "default_tags": config.resource_tags,
     }
