@@ -12,25 +12,15 @@ from pathlib import Path
 import nox
 
 REPO = Path(__file__).resolve().parent
-sys.path.insert(0, str(REPO))  # generator.catalog is stdlib-only: nox's interpreter imports it
-from generator.catalog import GLUE_RELEASES, GlueRelease  # noqa: E402
+sys.path.insert(
+    0, str(REPO)
+)  # generator.config.catalog is stdlib-only: nox's interpreter imports it
+from generator.config.catalog import GLUE_RELEASES, GlueRelease  # noqa: E402
 
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "tests"]
 
 CHECKOV_VERSION = "3.3.30"
-RENDER = """
-import sys
-from pathlib import Path
-from generator.loader import load_config, load_default
-from generator.render import render
-from generator.writer import write_tree
-
-out = Path(sys.argv[1])
-write_tree(out / "default", render(load_default()).files)
-for config in sorted(Path("tests/configs").glob("*.yaml")):
-    write_tree(out / config.stem, render(load_config(config)).files)
-"""
 
 
 @nox.session
@@ -54,13 +44,26 @@ def checkov(session: nox.Session) -> None:
     """checkov on the rendered default and every test config: zero failed checks.
 
     checkov pins boto3, so it gets this venv of its own; glueprint is installed here without
-    its dependencies, plus only what rendering needs. Skips are inline in the templates.
+    its dependencies, plus the rest of what `glueprint generate` needs next to checkov's boto3.
+    Skips are inline in the templates.
     """
     session.install(f"checkov=={CHECKOV_VERSION}")
     session.install("--no-deps", "-e", ".")
-    session.install("pydantic>=2.6,<3", "PyYAML>=6", "Jinja2>=3.1")
+    session.install("pydantic>=2.6,<3", "PyYAML>=6", "Jinja2>=3.1", "click>=8.1", "rich>=13")
+    session.install("--no-deps", "python-terraform>=0.10.1")
     out = Path(session.create_tmp()) / "stacks"
-    session.run("python", "-c", RENDER, str(out))
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("glueprint", "generate", "--out", str(out / "default"), silent=True)
+    for config in sorted((REPO / "tests" / "configs").glob("*.yaml")):
+        session.run(
+            "glueprint",
+            "generate",
+            "--config",
+            str(config),
+            "--out",
+            str(out / config.stem),
+            silent=True,
+        )
     failed = 0
     for stack in sorted(p for p in out.iterdir() if p.is_dir()):
         report = Path(session.create_tmp()) / f"{stack.name}.json"
@@ -139,17 +142,6 @@ def matrix(session: nox.Session, pyspark: str) -> None:
     session.run("pytest", "tests/etl", *session.posargs)
 
 
-PACKAGE = """
-import sys
-from pathlib import Path
-from generator.package import ARCHIVE_NAME, etl_archive
-
-archive = Path(sys.argv[1]) / ARCHIVE_NAME
-archive.write_bytes(etl_archive())
-print(archive)
-"""
-
-
 @nox.session
 @nox.parametrize(
     ("python", "release"),
@@ -168,7 +160,7 @@ def packaged(session: nox.Session, release: GlueRelease) -> None:
     work = Path(session.create_tmp()).resolve() / "packaged"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    archive = session.run("python", "-c", PACKAGE, str(work), silent=True)
+    archive = session.run("python", "-m", "generator.rendering.package", str(work), silent=True)
     assert isinstance(archive, str)
     session.run(
         "python",

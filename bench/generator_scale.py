@@ -68,8 +68,8 @@ def run(settings: Settings) -> list[Section]:
 
 
 def _render(settings: Settings) -> Section:
-    from generator.loader import parse_text
-    from generator.render import render
+    from generator.config.loader import parse_text
+    from generator.rendering.render import render
 
     base = settings.work_dir / "generator"
     texts = {n: config_text(base, n, settings.connections) for n in settings.job_counts}
@@ -133,13 +133,13 @@ def _render(settings: Settings) -> Section:
 
 
 def _verify(settings: Settings) -> Section:
-    from generator.emulator import Emulator
-    from generator.loader import parse_text
-    from generator.plan import Plan
-    from generator.render import render
-    from generator.terraform import Terraform
-    from generator.verify import Verifier
-    from generator.writer import write_tree
+    from generator.config.loader import parse_text
+    from generator.rendering.render import render
+    from generator.rendering.writer import write_tree
+    from generator.terraform.emulator import Emulator
+    from generator.terraform.plan import Plan
+    from generator.terraform.runner import Terraform
+    from generator.terraform.verify import Verifier
 
     if shutil.which("terraform") is None:
         raise BenchError("terraform is not on PATH (the verify benchmark plans a real stack)")

@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 from bench.common import REPO, Settings
 from bench.timing import Section, Target, console, seconds
@@ -33,7 +34,8 @@ UNIT_SUITE = [
 ]
 
 
-def _probe(mode: str, repeats: int, extra: dict[str, str] | None = None) -> dict[str, float]:
+def _probe(mode: str, repeats: int, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    """The probe's timings: seconds per phase, and ``warm_tests``, one duration per repeat."""
     argv = [sys.executable, "-m", "bench.testloop_probe", mode, str(repeats)]
     if extra:
         argv.append(json.dumps(extra))
@@ -42,7 +44,7 @@ def _probe(mode: str, repeats: int, extra: dict[str, str] | None = None) -> dict
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"testloop probe {mode} failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     result["process_s"] = wall
     return result
 
@@ -56,7 +58,7 @@ def run(settings: Settings) -> Section:
     processes = 1 if settings.smoke else 3
     if settings.smoke:  # one JVM is enough to keep the probe working; each costs 6-15 s
         variants = {name: v for name, v in variants.items() if v == ("fixture", None)}
-    samples: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     for round_ in range(processes):
         for name, (mode, extra) in variants.items():
             result = _probe(mode, settings.test_repeats, extra)
@@ -79,7 +81,7 @@ def run(settings: Settings) -> Section:
     )
     warm: dict[str, float] = {}
     for name, runs in samples.items():
-        all_warm = [t for r in runs for t in r["warm_tests"]]  # type: ignore[union-attr]
+        all_warm = [t for r in runs for t in r["warm_tests"]]
         warm[name] = statistics.median(all_warm)
         section.rows.append(
             [

@@ -32,12 +32,11 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from etl.arguments import argument_values, bind_arguments, parse_argv
 from etl.errors import OptionError
 from etl.options import did_you_mean
-from etl.quarantine import QUARANTINE_DIR, CheckedRead, SourceStats
+from etl.quarantine import SourceStats
+from etl.reading import RunContext, SourceRead
 from etl.runtime import Runtime, select_runtime
-from etl.sinks import S3Sink, Sink, Staged, staging_dir
-from etl.sources import JdbcSource, S3Source, Source
-from etl.storage import Storage
-from etl.watermark import STATE_DIR, Watermark, WatermarkStore
+from etl.sinks import Sink, Staged
+from etl.sources import Source
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -61,12 +60,6 @@ class JobResult:
     outputs: Mapping[str, str]
     sources: Mapping[str, SourceStats] = dataclasses.field(default_factory=dict)
     watermarks: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass
-class _Incremental:
-    store: WatermarkStore
-    mark: Watermark | None
 
 
 class Job(Generic[P, R]):
@@ -137,152 +130,99 @@ class Job(Generic[P, R]):
         return self.run(runtime, argv)
 
     def run(self, runtime: Runtime, argv: Sequence[str] = ()) -> JobResult:
-        """Parse arguments, start ``runtime``, read, transform, stage, publish and commit.
+        """Start ``runtime``, then read, transform, stage, publish and commit.
 
         Nothing is published unless every source was read, the transform returned and every
-        sink (and quarantine) staged its output.  Incremental sources record a pending watermark
-        before publishing and commit it after every sink published (see :mod:`etl.watermark`).
+        read and sink staged its output; state is committed only after everything published.
+        What a source needs besides its frame happens in its read (see :mod:`etl.reading`).
         """
+        run, args, values = self._start(runtime, argv)
+        reads: dict[str, SourceRead] = {}
+        staged: list[Staged] = []
+        try:
+            for name, source in self.sources.items():
+                reads[name] = source.bind(values).open(name, run)
+            outputs = self._transform(reads, args)
+            sinks = self._stage(run, reads, outputs, staged)
+        except BaseException:
+            for done in staged:
+                done.discard()
+            raise
+        finally:
+            for read in reads.values():
+                read.release()
+        self._publish(reads, staged)
+        self._commit(run, reads)
+        return self._result(run, reads, sinks)
+
+    def _start(
+        self, runtime: Runtime, argv: Sequence[str]
+    ) -> tuple[RunContext, Any, dict[str, str]]:
+        """Parse and bind the arguments, start the runtime, bind the sinks for this run."""
         raw = parse_argv(argv)
         args = bind_arguments(self.arguments, raw)
         job_name = raw.get("JOB_NAME", self.name)
         declared = {f.name for f in dataclasses.fields(self.arguments)} if self.arguments else set()
         runtime.start(job_name, argv, {k: v for k, v in raw.items() if k in declared})
         values = argument_values(args)
-        run_id = raw.get("JOB_RUN_ID", uuid.uuid4().hex)
-        sinks = {name: sink.bind(values) for name, sink in self.sinks.items()}
-        frames: dict[str, Any] = {}
-        checked: dict[str, CheckedRead] = {}
-        incremental: dict[str, _Incremental] = {}
-        staged: list[Staged] = []
-        try:
-            for name, declared_source in self.sources.items():
-                source = declared_source.bind(values)
-                if isinstance(source, S3Source) and source.quarantine is not None:
-                    checked[name] = source.read_checked(runtime, name)
-                    frames[name] = checked[name].frame
-                elif isinstance(source, JdbcSource) and source.watermark_column is not None:
-                    frames[name], incremental[name] = self._read_incremental(
-                        runtime, name, source, sinks
-                    )
-                else:
-                    frames[name] = source.read(runtime)
-            quarantines = self._stage_quarantines(runtime, run_id, checked, sinks, staged)
-            if self._takes_args:
-                frames[ARGS_PARAMETER] = args
-            outputs = self._outputs(self.func(**frames))  # type: ignore[call-arg]
-            for name, sink in sinks.items():
-                staged.append(sink.stage(outputs[name], runtime, run_id))
-        except BaseException:
-            for done in staged:
-                done.discard()
-            raise
-        finally:
-            for read in checked.values():
-                read.release()
-        for state in incremental.values():
-            if state.mark is not None:
-                state.mark = dataclasses.replace(
-                    state.mark, seq=state.store.next_seq(), run_id=run_id
-                )
-                state.store.write_pending(state.mark)
+        run = RunContext(
+            runtime,
+            run_id=raw.get("JOB_RUN_ID", uuid.uuid4().hex),
+            job_name=job_name,
+            sinks={name: sink.bind(values) for name, sink in self.sinks.items()},
+        )
+        return run, args, values
+
+    def _transform(self, reads: Mapping[str, SourceRead], args: Any) -> dict[str, DataFrame]:
+        frames: dict[str, Any] = {name: read.frame for name, read in reads.items()}
+        if self._takes_args:
+            frames[ARGS_PARAMETER] = args
+        return self._outputs(self.func(**frames))  # type: ignore[call-arg]
+
+    @staticmethod
+    def _stage(
+        run: RunContext,
+        reads: Mapping[str, SourceRead],
+        outputs: Mapping[str, DataFrame],
+        staged: list[Staged],
+    ) -> dict[str, Staged]:
+        """Stage what each read publishes (quarantines), then each sink's output; everything
+        staged is appended to ``staged`` at once, so a failure discards it all."""
+        for read in reads.values():
+            staged.extend(read.stage())
+        sinks = {}
+        for name, sink in run.sinks.items():
+            sinks[name] = sink.stage(outputs[name], run.runtime, run.run_id)
+            staged.append(sinks[name])
+        return sinks
+
+    @staticmethod
+    def _publish(reads: Mapping[str, SourceRead], staged: Sequence[Staged]) -> None:
+        """Record every read's pending state, then publish every staged output."""
+        for read in reads.values():
+            read.prepare()
         for done in staged:
             done.publish()
-        for name, state in incremental.items():
-            if state.mark is not None:
-                state.store.commit(state.mark)
-                log.info("source %s: watermark committed at %s", name, state.mark.value)
-        runtime.commit()
-        log.info("job %s committed on %s", job_name, runtime.name)
+
+    @staticmethod
+    def _commit(run: RunContext, reads: Mapping[str, SourceRead]) -> None:
+        for read in reads.values():
+            read.commit()
+        run.runtime.commit()
+        log.info("job %s committed on %s", run.job_name, run.runtime.name)
+
+    @staticmethod
+    def _result(
+        run: RunContext, reads: Mapping[str, SourceRead], sinks: Mapping[str, Staged]
+    ) -> JobResult:
+        reports = {name: read.report() for name, read in reads.items()}
         return JobResult(
-            job_name,
-            runtime.name,
-            {n: s.location for n, s in zip(self.sinks, staged[len(quarantines) :], strict=True)},
-            sources=quarantines,
-            watermarks={
-                name: (state.mark.value if state.mark else None)
-                for name, state in incremental.items()
-            },
+            run.job_name,
+            run.runtime.name,
+            {name: done.location for name, done in sinks.items()},
+            sources={n: r.stats for n, r in reports.items() if r.stats is not None},
+            watermarks={n: r.watermark for n, r in reports.items() if r.incremental},
         )
-
-    def _base(self, sinks: Mapping[str, Sink], what: str) -> str:
-        """The first sink's path, next to which quarantine and watermark state live."""
-        first = next(iter(sinks.values()))
-        path = getattr(first, "path", None)
-        if not isinstance(path, str):
-            raise OptionError(
-                f"job {self.name}: {what} has no default location next to the output "
-                f"(the first sink is a {type(first).__name__}); give it a path"
-            )
-        return path.rstrip("/")
-
-    def _read_incremental(
-        self, runtime: Runtime, name: str, source: JdbcSource, sinks: Mapping[str, Sink]
-    ) -> tuple[DataFrame, _Incremental]:
-        root = source.watermark_state or f"{self._base(sinks, 'watermark state')}/{STATE_DIR}"
-        store = WatermarkStore(runtime.spark, f"{runtime.path(root).rstrip('/')}/{name}")
-        locations = [
-            runtime.path(sink.path).rstrip("/") for sink in sinks.values() if hasattr(sink, "path")
-        ]
-        storage = Storage(runtime.spark, store.root)
-
-        def staging_exists(run_id: str) -> bool:
-            return any(storage.exists(staging_dir(loc, run_id)) for loc in locations)
-
-        def discard(run_id: str) -> None:
-            for location in locations:
-                storage.delete(staging_dir(location, run_id))
-
-        assert source.watermark_column is not None
-        since = store.recover(source.watermark_column, staging_exists, discard)
-        frame, high = source.read_since(runtime, since)
-        log.info(
-            "source %s: rows past watermark %s up to %s",
-            name,
-            since.value if since else "(none: full load)",
-            high.value if high else "(nothing new)",
-        )
-        return frame, _Incremental(store, high)
-
-    def _stage_quarantines(
-        self,
-        runtime: Runtime,
-        run_id: str,
-        checked: Mapping[str, CheckedRead],
-        sinks: Mapping[str, Sink],
-        staged: list[Staged],
-    ) -> dict[str, SourceStats]:
-        """Stage each source's malformed rows; enforce the thresholds (publishing the quarantine
-        of a source over its threshold before failing, so the rows can be inspected)."""
-        from pyspark.sql import functions as fn
-
-        stats: dict[str, SourceStats] = {}
-        for name, read in checked.items():
-            source = self.sources[name]
-            assert isinstance(source, S3Source) and source.quarantine is not None
-            quarantine = source.quarantine
-            path = quarantine.path or f"{self._base(sinks, 'quarantine')}/{QUARANTINE_DIR}/{name}"
-            sink = S3Sink(path, partition_by=["run_id"], format="json")
-            bad = read.bad.withColumn("run_id", fn.lit(run_id))
-            done = sink.stage(bad, runtime, run_id)
-            staged.append(done)
-            result = dataclasses.replace(read.stats, quarantine=f"{done.location}/run_id={run_id}")
-            stats[name] = result
-            log.info(
-                "source %s: %d rows in, %d out, %d quarantined (%s)",
-                name,
-                result.rows_in,
-                result.rows_out,
-                result.quarantined,
-                result.quarantine,
-            )
-            try:
-                quarantine.check(name, result.rows_in, result.quarantined)
-            except Exception:
-                staged.remove(done)
-                done.publish()
-                raise
-        return stats
 
     def _outputs(self, result: object) -> dict[str, DataFrame]:
         from pyspark.sql import DataFrame

@@ -15,6 +15,9 @@ from typing import Any
 
 from etl.errors import OptionError
 
+FILE_FORMATS = ("parquet", "csv", "json")
+"""The file formats S3 sources and sinks read and write."""
+
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when nothing is close."""

@@ -14,15 +14,21 @@ still published then, so the bad rows can be inspected.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from etl.errors import DataQualityError, OptionError
 from etl.options import Strict
+from etl.reading import RunContext, SourceReport
+from etl.sinks import S3Sink, Staged
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
     from pyspark.sql.types import StructType
+
+log = logging.getLogger("etl.quarantine")
 
 QUARANTINE_DIR = "_quarantine"
 CORRUPT_COLUMN = "_glueprint_corrupt_record"
@@ -71,17 +77,58 @@ class SourceStats:
     quarantine: str | None = None
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class CheckedRead:
-    """A permissively parsed source split into good rows and quarantined ones."""
+    """A permissively parsed source split into good rows and quarantined ones: the
+    :class:`~etl.reading.SourceRead` of a quarantining source.  ``stage`` stages the
+    quarantine and enforces the thresholds, publishing the quarantine of a source over its
+    threshold before failing, so the rows can be inspected."""
 
     frame: DataFrame
     bad: DataFrame
     stats: SourceStats
     cached: DataFrame
+    quarantine: Quarantine
+    name: str
+    context: RunContext
+
+    def stage(self) -> Sequence[Staged]:
+        from pyspark.sql import functions as fn
+
+        run_id = self.context.run_id
+        path = self.quarantine.path or f"{self.context.home}/{QUARANTINE_DIR}/{self.name}"
+        sink = S3Sink(path, partition_by=["run_id"], format="json")
+        bad = self.bad.withColumn("run_id", fn.lit(run_id))
+        staged = sink.stage(bad, self.context.runtime, run_id)
+        self.stats = dataclasses.replace(
+            self.stats, quarantine=f"{staged.location}/run_id={run_id}"
+        )
+        log.info(
+            "source %s: %d rows in, %d out, %d quarantined (%s)",
+            self.name,
+            self.stats.rows_in,
+            self.stats.rows_out,
+            self.stats.quarantined,
+            self.stats.quarantine,
+        )
+        try:
+            self.quarantine.check(self.name, self.stats.rows_in, self.stats.quarantined)
+        except Exception:
+            staged.publish()
+            raise
+        return (staged,)
+
+    def prepare(self) -> None:
+        return None
+
+    def commit(self) -> None:
+        return None
 
     def release(self) -> None:
         self.cached.unpersist()
+
+    def report(self) -> SourceReport:
+        return SourceReport(stats=self.stats)
 
 
 def _reason(fmt: str, schema: StructType, options: dict[str, str]) -> Column:
@@ -119,7 +166,14 @@ def _reason(fmt: str, schema: StructType, options: dict[str, str]) -> Column:
 
 
 def read_permissive(
-    frame: DataFrame, fmt: str, schema: StructType, options: dict[str, str], source: str
+    frame: DataFrame,
+    fmt: str,
+    schema: StructType,
+    options: dict[str, str],
+    *,
+    quarantine: Quarantine,
+    source: str,
+    context: RunContext,
 ) -> CheckedRead:
     """Split a PERMISSIVE read (with :data:`CORRUPT_COLUMN`) into good rows and quarantine."""
     from pyspark.sql import functions as fn
@@ -143,4 +197,5 @@ def read_permissive(
         fn.lit(source).alias("source"),
         fn.current_timestamp().alias("quarantined_at"),
     )
-    return CheckedRead(good, bad, SourceStats(rows_in, rows_out, quarantined), cached)
+    stats = SourceStats(rows_in, rows_out, quarantined)
+    return CheckedRead(good, bad, stats, cached, quarantine, source, context)

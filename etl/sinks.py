@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from etl.arguments import substitute
 from etl.errors import OptionError
-from etl.options import Strict, require_choice
-from etl.sources import FILE_FORMATS
+from etl.options import FILE_FORMATS, Strict, require_choice
 from etl.storage import Storage
 
 if TYPE_CHECKING:
@@ -52,14 +51,32 @@ class Staged(Protocol):
 class Sink(Protocol):
     """Anything a job can write a DataFrame to."""
 
+    @property
+    def path(self) -> str:
+        """Where the output lives (before the runtime maps it)."""
+
     def bind(self, values: Mapping[str, str]) -> Sink: ...
 
     def stage(self, frame: DataFrame, runtime: Runtime, run_id: str) -> Staged: ...
+
+    def has_staged(self, runtime: Runtime, run_id: str) -> bool:
+        """Whether run ``run_id`` left staged output that it never published."""
+
+    def discard_staged(self, runtime: Runtime, run_id: str) -> None:
+        """Remove what run ``run_id`` staged (nothing if it staged nothing)."""
 
 
 def staging_dir(location: str, run_id: str) -> str:
     """Where a run stages its output for the (runtime-mapped) sink ``location``."""
     return f"{location.rstrip('/')}/{STAGING_DIR}/{run_id}"
+
+
+def _discard(storage: Storage, location: str, run_id: str) -> None:
+    """Delete a run's staging directory, and the staging root once no run uses it."""
+    storage.delete(staging_dir(location, run_id))
+    root = f"{location}/{STAGING_DIR}"
+    if not storage.children(root):
+        storage.delete(root)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +110,14 @@ class S3Sink(Strict):
         return dataclasses.replace(
             self, path=substitute(self.path, values, f"S3Sink({self.path!r})")
         )
+
+    def has_staged(self, runtime: Runtime, run_id: str) -> bool:
+        location = runtime.path(self.path).rstrip("/")
+        return Storage(runtime.spark, location).exists(staging_dir(location, run_id))
+
+    def discard_staged(self, runtime: Runtime, run_id: str) -> None:
+        location = runtime.path(self.path).rstrip("/")
+        _discard(Storage(runtime.spark, location), location, run_id)
 
     def stage(self, frame: DataFrame, runtime: Runtime, run_id: str) -> StagedS3:
         missing = [c for c in self.partition_by if c not in frame.columns]
@@ -164,11 +189,7 @@ class StagedS3:
             self._register()
 
     def discard(self) -> None:
-        storage = Storage(self.runtime.spark, self.location)
-        storage.delete(self.staging)
-        root = f"{self.location}/{STAGING_DIR}"
-        if not storage.children(root):
-            storage.delete(root)
+        _discard(Storage(self.runtime.spark, self.location), self.location, self.run_id)
 
     def _leaves(self, storage: Storage, root: str, depth: int) -> list[str]:
         level = [root]

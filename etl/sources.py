@@ -1,6 +1,7 @@
 """Sources: where a job's input frames come from.
 
-A source is a declaration (frozen, typo-proof options) plus ``read(runtime)``.  Names, not
+A source is a declaration (frozen, typo-proof options) plus ``read(runtime)`` for a plain read
+and ``open(name, context)`` for a read inside a job run (see :mod:`etl.reading`).  Names, not
 locations, appear in job code: ``s3://`` URIs are mapped by the runtime (to local directories in a
 local profile) and JDBC connections are Glue connection names resolved by the runtime.
 """
@@ -16,10 +17,11 @@ from etl.arguments import substitute
 from etl.connections import READ_DEFAULTS, JdbcConnection
 from etl.errors import OptionError, SchemaMismatchError
 from etl.jdbc import discover_primary_key, plan_partitioning, watermark_bound
-from etl.options import Strict, require_choice, require_one_of
+from etl.options import FILE_FORMATS, Strict, require_choice, require_one_of
 from etl.quarantine import CORRUPT_COLUMN, CheckedRead, Quarantine, read_permissive
+from etl.reading import FrameRead, RunContext, SourceRead
 from etl.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
-from etl.watermark import Watermark
+from etl.watermark import IncrementalRead, Watermark
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -31,7 +33,6 @@ log = logging.getLogger("etl.sources")
 
 T = TypeVar("T")
 
-FILE_FORMATS = ("parquet", "csv", "json")
 # Options that JdbcSource sets itself; passing them in ``options`` would be ambiguous.
 _MANAGED_JDBC_OPTIONS = frozenset(
     {
@@ -58,6 +59,9 @@ class Source(Protocol):
 
     def read(self, runtime: Runtime) -> DataFrame:
         """Read the frame in ``runtime``."""
+
+    def open(self, name: str, context: RunContext) -> SourceRead:
+        """Read the frame as source ``name`` of a job run."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +124,7 @@ class S3Source(Strict):
         return reader.options(**self.options)
 
     def read(self, runtime: Runtime) -> DataFrame:
-        """Read strictly (FAILFAST); use :meth:`read_checked` for the quarantine."""
+        """Read strictly (FAILFAST); inside a job, :meth:`open` applies the quarantine."""
         spark = runtime.spark
         expected = _schema(spark, self.schema) if self.schema is not None else None
         reader = self._reader(runtime)
@@ -133,13 +137,18 @@ class S3Source(Strict):
             frame = enforce_schema(frame, expected, where=self.path)
         return frame
 
-    def read_checked(self, runtime: Runtime, name: str) -> CheckedRead:
-        """Parse permissively; split into good rows and malformed rows with reasons (cached:
-        call ``release()`` when done).  Needs ``quarantine`` and a schema."""
+    def open(self, name: str, context: RunContext) -> SourceRead:
+        """A strict read, or with ``quarantine`` a permissive one that sets malformed rows
+        aside (see :mod:`etl.quarantine`)."""
+        if self.quarantine is None:
+            return FrameRead(self.read(context.runtime))
+        return self._read_checked(name, context)
+
+    def _read_checked(self, name: str, context: RunContext) -> CheckedRead:
         from pyspark.sql.types import StringType, StructField, StructType
 
-        if self.quarantine is None or self.schema is None:
-            raise OptionError(f"S3Source({self.path!r}): read_checked needs quarantine=")
+        assert self.quarantine is not None and self.schema is not None  # see __post_init__
+        runtime = context.runtime
         expected = _schema(runtime.spark, self.schema)
         with_corrupt = StructType([*expected.fields, StructField(CORRUPT_COLUMN, StringType())])
         reader = (
@@ -151,7 +160,15 @@ class S3Source(Strict):
         frame = reader.load(runtime.path(self.path))
         if self.partition_filter:
             frame = frame.where(self.partition_filter)
-        return read_permissive(frame, self.format, expected, dict(self.options), name)
+        return read_permissive(
+            frame,
+            self.format,
+            expected,
+            dict(self.options),
+            quarantine=self.quarantine,
+            source=name,
+            context=context,
+        )
 
 
 def _schema(spark: Any, schema: str | StructType) -> StructType:
@@ -254,6 +271,13 @@ class JdbcSource(Strict):
     def read(self, runtime: Runtime) -> DataFrame:
         """Read the whole relation (a ``watermark_column`` is honoured only inside a job)."""
         return self.read_since(runtime, None)[0]
+
+    def open(self, name: str, context: RunContext) -> SourceRead:
+        """The whole relation, or with ``watermark_column`` the rows past the committed
+        watermark (see :mod:`etl.watermark`)."""
+        if self.watermark_column is None:
+            return FrameRead(self.read(context.runtime))
+        return IncrementalRead.open(self, name, context)
 
     def read_since(
         self, runtime: Runtime, since: Watermark | None

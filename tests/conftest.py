@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.terraform import find_mirror, terraform_env
+from generator.terraform.runner import find_mirror, terraform_env
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = REPO / "tests" / "configs"

@@ -11,8 +11,8 @@ import yaml
 from click.testing import CliRunner, Result
 from pyspark.sql import SparkSession
 
-from etl.cli import check, new_job, run
-from generator.loader import load_config
+from generator.cli.jobs import check, new_job, run
+from generator.config.loader import load_config
 
 CONFIG = """\
 # my platform

@@ -15,7 +15,7 @@ from pyspark.sql import functions as fn
 
 from etl import LocalProfile
 from etl.testing import load_job, run_local
-from generator.loader import default_config_dir
+from generator.config.loader import default_config_dir
 
 DEFAULTS = default_config_dir()
 ROWS = 200_000

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.cli import cli
-from generator.loader import load_default
-from generator.render import render
-from generator.writer import write_tree
+from generator.cli.main import cli
+from generator.config.loader import load_default
+from generator.rendering.render import render
+from generator.rendering.writer import write_tree
 from tests.conftest import CONFIGS
 
 BAD = sorted((CONFIGS / "bad").glob("*.yaml"))

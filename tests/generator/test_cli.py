@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from generator.cli import cli
+from generator.cli.main import cli
 from tests.conftest import CONFIGS, REPO
 
 

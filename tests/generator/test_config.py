@@ -9,10 +9,16 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import rules
-from generator.catalog import WorkerType
-from generator.errors import ConfigError
-from generator.loader import LoadedConfig, default_config_dir, load_config, load_default, parse_text
+from generator.config import job_rules
+from generator.config.catalog import WorkerType
+from generator.config.errors import ConfigError
+from generator.config.loader import (
+    LoadedConfig,
+    default_config_dir,
+    load_config,
+    load_default,
+    parse_text,
+)
 from tests.conftest import CONFIGS
 
 BASE: dict[str, Any] = yaml.safe_load((default_config_dir() / "glueprint.yaml").read_text())
@@ -387,7 +393,7 @@ def test_bad_config_is_rejected_with_path_and_fix(
 
 def test_worker_type_needs_its_minimum_glue_version(monkeypatch: pytest.MonkeyPatch) -> None:
     # Every worker type the provider accepts today runs on Glue >= 3.0; the rule guards the next.
-    monkeypatch.setitem(rules.WORKER_TYPES, "G.16X", WorkerType("G.16X", ("glueetl",), "6.0"))
+    monkeypatch.setitem(job_rules.WORKER_TYPES, "G.16X", WorkerType("G.16X", ("glueetl",), "6.0"))
     assert_rejected(
         variant(("jobs.0.worker_type", "G.16X"), ("jobs.0.glue_version", "5.1")),
         "jobs[0].worker_type",

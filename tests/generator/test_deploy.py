@@ -2,7 +2,8 @@
 
 One stack (tests/configs/deploy-owned.yaml: a Terraform-owned job and a deploy-owned twin, both
 shipping a wheel) is applied once per module; the tests deploy into the same emulated account
-through the real CLI, with `generator.aws.client` pointed at the emulator (the one boundary).
+through the real CLI, with `generator.shipping.aws.client` pointed at the emulator (the one
+boundary).
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from generator import aws
-from generator.cli import cli
-from generator.emulator import Emulator
-from generator.loader import load_config
-from generator.package import etl_archive
-from generator.render import render
-from generator.terraform import Terraform
-from generator.writer import write_tree
+from generator.cli.main import cli
+from generator.config.loader import load_config
+from generator.rendering.package import etl_archive
+from generator.rendering.render import render
+from generator.rendering.writer import write_tree
+from generator.shipping import aws
+from generator.terraform.emulator import Emulator
+from generator.terraform.runner import Terraform
 from tests.conftest import CONFIGS
 from tests.conftest import Terraform as TerraformFixture
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.deploy import job_differences
+from generator.shipping.deploy import job_differences
 
 DESIRED: dict[str, Any] = {
     "Description": "",

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from generator.cli import cli
-from generator.emulator import Emulator
-from generator.loader import load_config
-from generator.plan import Plan
-from generator.render import render
-from generator.terraform import Terraform
-from generator.topology import check_topology
-from generator.verify import Verifier
-from generator.writer import write_tree
+from generator.cli.main import cli
+from generator.config.loader import load_config
+from generator.rendering.render import render
+from generator.rendering.writer import write_tree
+from generator.terraform.emulator import Emulator
+from generator.terraform.plan import Plan
+from generator.terraform.runner import Terraform
+from generator.terraform.topology import check_topology
+from generator.terraform.verify import Verifier
 from tests.conftest import CONFIGS
 from tests.conftest import Terraform as TerraformFixture
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from generator import aws
-from generator.cli import cli
-from generator.glue_run import start_and_follow
+from generator.cli.main import cli
+from generator.shipping import aws
+from generator.shipping.glue_run import start_and_follow
 from tests.conftest import CONFIGS
 
 ROLE = "arn:aws:iam::123456789012:role/shipping-glue"

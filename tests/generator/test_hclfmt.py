@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.hclfmt import format_hcl
+from generator.rendering.hclfmt import format_hcl
 from tests.conftest import Terraform
 
 MESSY = """

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from generator.catalog import ETL_MIN_PYTHON, GLUE_RELEASES, GLUE_VERSIONS
-from generator.cli import REQUIREMENTS_FILE, cli, local_test_requirements
-from generator.config import GlueprintConfig
-from generator.console import InputError
-from generator.loader import load_config
+from generator.cli.console import InputError
+from generator.cli.main import REQUIREMENTS_FILE, cli, local_test_requirements
+from generator.config.catalog import ETL_MIN_PYTHON, GLUE_RELEASES, GLUE_VERSIONS
+from generator.config.loader import load_config
+from generator.config.schema import GlueprintConfig
 from tests.conftest import REPO
 
 
@@ -123,6 +123,6 @@ def test_nox_matrix_is_the_table_and_ci_names_real_sessions() -> None:
 
 def test_the_catalog_imports_with_the_standard_library_alone() -> None:
     """noxfile.py imports it in nox's own interpreter, which has none of glueprint's deps."""
-    code = f"import sys; sys.path.insert(0, {str(REPO)!r}); import generator.catalog"
+    code = f"import sys; sys.path.insert(0, {str(REPO)!r}); import generator.config.catalog"
     done = subprocess.run([sys.executable, "-S", "-c", code], check=False, capture_output=True)
     assert done.returncode == 0, done.stderr.decode()

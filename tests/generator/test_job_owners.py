@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from generator.loader import load_config
-from generator.render import render
+from generator.config.loader import load_config
+from generator.rendering.render import render
 from tests.conftest import CONFIGS
 
 WHEEL = "tinyfmt-1.0.0-py3-none-any.whl"

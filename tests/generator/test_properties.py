@@ -12,10 +12,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.hclfmt import format_hcl
-from generator.loader import parse_text
-from generator.render import render
-from generator.writer import write_tree
+from generator.config.loader import parse_text
+from generator.rendering.hclfmt import format_hcl
+from generator.rendering.render import render
+from generator.rendering.writer import write_tree
 from tests.conftest import CONFIGS, Terraform
 
 names = st.text(string.ascii_lowercase + string.digits, min_size=3, max_size=10).filter(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.loader import load_config, load_default
-from generator.render import render
-from generator.writer import write_tree
+from generator.config.loader import load_config, load_default
+from generator.rendering.render import render
+from generator.rendering.writer import write_tree
 from tests.conftest import CONFIGS, Terraform
 
 pytestmark = pytest.mark.terraform

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.cli import cli
-from generator.loader import load_config, load_default
-from generator.plan import Plan
-from generator.render import render
-from generator.verify import CHECKS, Verifier
-from generator.writer import write_tree
+from generator.cli.main import cli
+from generator.config.loader import load_config, load_default
+from generator.rendering.render import render
+from generator.rendering.writer import write_tree
+from generator.terraform.plan import Plan
+from generator.terraform.verify import CHECKS, Verifier
 from tests.conftest import CONFIGS, Terraform
 
 

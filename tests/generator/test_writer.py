@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.loader import load_config, load_default
-from generator.provenance import was_edited
-from generator.render import render
-from generator.writer import HandEditedError, write_tree
+from generator.config.loader import load_config, load_default
+from generator.rendering.provenance import was_edited
+from generator.rendering.render import render
+from generator.rendering.writer import HandEditedError, write_tree
 from tests.conftest import CONFIGS
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from generator.catalog import version_key
-from generator.jobspec import continuous_log_group, secured_log_group_base
+from generator.config.catalog import version_key
+from generator.rendering.jobspec import continuous_log_group, secured_log_group_base
 
 TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR", "EXPIRED"})
 

@@ -2,8 +2,8 @@
 
 Field-level rules (types, ranges, name formats, enums) live here so pydantic reports them with
 their exact path. Rules that span several fields (subnets inside the VPC, a job's connections
-exist, worker type x Glue version x command) live in `generator.rules`, which runs after parsing;
-`generator.loader` is the one entry point that does both.
+exist, worker type x Glue version x command) live in `generator.config.rules`, which runs after
+parsing; `generator.config.loader` is the one entry point that does both.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from generator.catalog import (
+from generator.config.catalog import (
     ENGINES,
     GLUE_VERSIONS,
     PYTHONSHELL_GLUE_VERSION,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from generator.catalog import version_key
-from generator.config import JobConfig
+from generator.config.catalog import version_key
+from generator.config.schema import JobConfig
 
 
 def log_group_prefix(project: str) -> str:

@@ -4,7 +4,7 @@ Teams that let Terraform own the network often ship job code from CI. A deployme
 job's script, the etl library and the job's wheels under `deploy/` in the scripts bucket (the
 stack never writes there, so the two owners cannot overwrite each other), then creates or updates
 the Glue job with the names and ARNs the applied stack outputs. Its arguments, log group and
-command settings come from `generator.jobspec`, as for the jobs Terraform owns.
+command settings come from `generator.rendering.jobspec`, as for the jobs Terraform owns.
 
 The library and wheels are shared by jobs, so their keys carry their content hash: deploying one
 job never changes the code another job (or a running job) loads, and new code reaches a job as a
@@ -24,8 +24,9 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from generator.config import JobConfig
-from generator.jobspec import (
+from generator.config.loader import LoadedConfig
+from generator.config.schema import JobConfig
+from generator.rendering.jobspec import (
     Locations,
     default_arguments,
     execution_class,
@@ -33,8 +34,7 @@ from generator.jobspec import (
     log_groups,
     python_version,
 )
-from generator.loader import LoadedConfig
-from generator.package import ARCHIVE_NAME, etl_archive
+from generator.rendering.package import ARCHIVE_NAME, etl_archive
 
 ClientFactory = Callable[[str], Any]
 """boto3 client by service name (s3, glue), already bound to the config's region."""

@@ -1,8 +1,8 @@
 """Render a validated config into the files of a Terraform root module and its child modules.
 
 Rendering is pure: it returns `{relative path: content}` and writes nothing, so a failure at any
-point leaves the output directory untouched (`generator.writer` does the writing). Output is
-deterministic: the same config text gives byte-identical files.
+point leaves the output directory untouched (`generator.rendering.writer` does the writing).
+Output is deterministic: the same config text gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from typing import Any
 import jinja2
 
 from generator import __version__
-from generator.catalog import ENDPOINT_IAM_PREFIX, ENGINES
-from generator.config import JobConfig
-from generator.hclfmt import format_hcl
-from generator.jobspec import (
+from generator.config.catalog import ENDPOINT_IAM_PREFIX, ENGINES
+from generator.config.loader import LoadedConfig
+from generator.config.schema import JobConfig
+from generator.rendering.hclfmt import format_hcl
+from generator.rendering.jobspec import (
     Locations,
     default_arguments,
     execution_class,
@@ -29,9 +30,8 @@ from generator.jobspec import (
     role_name,
     security_configuration_name,
 )
-from generator.loader import LoadedConfig
-from generator.package import ARCHIVE_NAME, etl_archive
-from generator.provenance import stamp
+from generator.rendering.package import ARCHIVE_NAME, etl_archive
+from generator.rendering.provenance import stamp
 
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
 
@@ -47,8 +47,9 @@ class Rendered:
 
 def templates_dir() -> Path:
     """Templates ship inside the wheel as generator/templates; in a checkout they sit at the top."""
-    packaged = Path(__file__).parent / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "templates"
+    return packaged if packaged.is_dir() else package.parent / "templates"
 
 
 class HclTemplate(str):

@@ -14,10 +14,11 @@ from __future__ import annotations
 import difflib
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.provenance import is_generated, was_edited
+from generator.rendering.provenance import is_generated, was_edited
 
 
 class HandEditedError(Exception):
@@ -94,16 +95,9 @@ def _hand_edits(out: Path, files: Files, stale: list[Path]) -> dict[str, str]:
     return diffs
 
 
-def write_tree(out: Path, files: Files, force: bool = False) -> WriteResult:
-    """Make `out` hold exactly the rendered files (plus whatever non-generated files it had).
-
-    Raises HandEditedError, having written nothing, if a generated file was edited and not `force`.
-    """
-    stale = _stale(out, files)
-    if not force:
-        edits = _hand_edits(out, files, stale)
-        if edits:
-            raise HandEditedError(edits)
+def write_files(out: Path, files: Mapping[str, str | bytes]) -> WriteResult:
+    """Write `files` under `out` all or nothing: every file goes to a temporary sibling first,
+    and only when all are on disk are they moved into place. Other files are not touched."""
     result = WriteResult()
     mode = _file_mode()
     staged: list[tuple[Path, Path]] = []
@@ -137,6 +131,20 @@ def write_tree(out: Path, files: Files, force: bool = False) -> WriteResult:
         raise
     for staged_file, target in staged:
         os.replace(staged_file, target)
+    return result
+
+
+def write_tree(out: Path, files: Files, force: bool = False) -> WriteResult:
+    """Make `out` hold exactly the rendered files (plus whatever non-generated files it had).
+
+    Raises HandEditedError, having written nothing, if a generated file was edited and not `force`.
+    """
+    stale = _stale(out, files)
+    if not force:
+        edits = _hand_edits(out, files, stale)
+        if edits:
+            raise HandEditedError(edits)
+    result = write_files(out, files)
     for path in stale:
         path.unlink()
         result.removed.append(path.relative_to(out).as_posix())

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from generator.hclfmt import format_hcl
+from generator.rendering.hclfmt import format_hcl
 
 OVERRIDE_FILE = "glueprint_emulator_override.tf"
 ACCESS_KEY = "testing"

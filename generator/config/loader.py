@@ -18,10 +18,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from generator import rules
-from generator.config import GlueprintConfig
-from generator.errors import ConfigError, Problem
-from generator.layout import Layout, LayoutError, compute_layout
+from generator.config import rules
+from generator.config.errors import ConfigError, Problem
+from generator.config.layout import Layout, LayoutError, compute_layout
+from generator.config.schema import GlueprintConfig
 
 DEFAULT_CONFIG_NAME = "the built-in default config"
 
@@ -116,13 +116,14 @@ def parse_text(text: str, base_dir: Path, source_name: str) -> LoadedConfig:
         config = GlueprintConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError([_problem(err) for err in exc.errors()]) from None
-    problems = rules.check(config, base_dir)
-    if problems:
-        raise ConfigError(problems)
     try:
-        layout = compute_layout(config)
+        layout: Layout | None = compute_layout(config)
+        layout_problems: list[Problem] = []
     except LayoutError as exc:
-        raise ConfigError(exc.problems) from None
+        layout, layout_problems = None, exc.problems
+    problems = rules.check(config, layout, base_dir) or layout_problems
+    if problems or layout is None:
+        raise ConfigError(problems)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     return LoadedConfig(config, layout, base_dir, source_name, digest)
 

@@ -1,4 +1,7 @@
-"""`glueprint deploy`: ship the `owner: deploy` jobs to Glue with boto3 (see generator.deploy)."""
+"""`glueprint deploy`: ship the `owner: deploy` jobs to Glue with boto3.
+
+The work is in `generator.shipping.deploy`; this module is its command line.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ from typing import Any
 import click
 from rich.table import Table
 
-from generator import aws
-from generator.console import CommandError, InputError, load_or_exit, out_console
-from generator.deploy import Change, DeployError, Deployment, Stack, select_jobs
-from generator.terraform import Terraform, TerraformError
+from generator.cli.console import CommandError, InputError, load_or_exit, out_console
+from generator.shipping import aws
+from generator.shipping.deploy import Change, DeployError, Deployment, Stack, select_jobs
+from generator.terraform.runner import Terraform, TerraformError
 
 ACTION_STYLE = {"create": "green", "update": "yellow", "unchanged": "dim"}
 

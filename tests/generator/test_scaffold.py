@@ -1,4 +1,4 @@
-"""new-job rendering and glueprint.yaml editing (plain text and dicts, no generator needed)."""
+"""new-job rendering and glueprint.yaml editing (plain text in, text out)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from etl.check import connection_uses
 from etl.errors import EtlError
-from etl.scaffold import (
+from generator.config.job_code import connection_uses
+from generator.rendering.scaffold import (
     JobSpec,
     add_job,
     parse_jdbc,

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from generator.config import GlueprintConfig, JobConfig
-from generator.errors import Problem
+from generator.config.endpoints import Feature, needed_endpoints
+from generator.config.errors import Problem
+from generator.config.schema import GlueprintConfig, JobConfig
 
 
 @dataclass(frozen=True)
@@ -143,30 +144,28 @@ def _connections(config: GlueprintConfig, azs: tuple[str, ...]) -> list[GlueConn
     return rendered
 
 
-def _endpoints(config: GlueprintConfig) -> tuple[list[Endpoint], list[str]]:
-    """Interface endpoints the jobs need, with the reason for each (see terraform-peers.md §3.2)."""
+def job_features(config: GlueprintConfig, job: JobConfig) -> tuple[list[Feature], str | None]:
+    """The features of `job` that call AWS APIs, and its first JDBC connection (if any)."""
     jdbc = {c.name for c in config.connections if c.type == "JDBC"}
+    used_jdbc = [c for c in config.job_connections(job) if c in jdbc]
+    flags: list[tuple[Feature, bool]] = [
+        ("jdbc", bool(used_jdbc)),
+        ("bookmarks", job.bookmarks),
+        ("catalog", job.catalog),
+        ("encrypted-catalog", job.catalog and config.glue.catalog_encryption),
+        ("logs", job.continuous_logging),
+        ("metrics", job.metrics),
+    ]
+    return [feature for feature, on in flags if on], (used_jdbc[0] if used_jdbc else None)
+
+
+def _endpoints(config: GlueprintConfig) -> tuple[list[Endpoint], list[str]]:
+    """Interface endpoints the jobs need, with the reason for each."""
     needs: dict[str, list[str]] = {}
-
-    def need(service: str, job: JobConfig, why: str) -> None:
-        needs.setdefault(service, []).append(f"{job.name}: {why}")
-
     for job in config.jobs:
-        used_jdbc = [c for c in config.job_connections(job) if c in jdbc]
-        if used_jdbc:
-            need("secretsmanager", job, f"reads credentials of {used_jdbc[0]} from SECRET_ID")
-            need("glue", job, f"looks up connection {used_jdbc[0]}")
-        if job.bookmarks:
-            need("glue", job, "job bookmarks")
-            need("kms", job, "bookmarks are CSE-KMS encrypted")
-        if job.catalog:
-            need("glue", job, "Data Catalog")
-            if config.glue.catalog_encryption:
-                need("kms", job, "the Data Catalog is KMS encrypted")
-        if job.continuous_logging:
-            need("logs", job, "continuous logging")
-        if job.metrics:
-            need("monitoring", job, "job metrics")
+        features, connection = job_features(config, job)
+        for service, why in needed_endpoints(features, connection):
+            needs.setdefault(service, []).append(f"{job.name}: {why}")
 
     explicit = config.network.interface_endpoints
     if explicit is None:

@@ -1,30 +1,29 @@
-"""The etl commands of the ``glueprint`` CLI: ``new-job``, ``run`` and ``check``.
+"""The job commands of the ``glueprint`` CLI: ``new-job``, ``run`` and ``check``.
 
-``generator.cli`` registers the three ``click.Command`` objects below.  This is the only etl
-module that imports click, rich or ``generator``: job scripts never import it, so Glue needs
-none of them.  Bad input is one message naming the problem and the fix, exit status 2, no
+They sit on the generator side so that ``etl``, the library shipped to Glue, imports nothing
+from here.  Bad input is one message naming the problem and the fix, exit status 2, no
 traceback, and nothing half-written.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from etl.check import connection_uses
 from etl.errors import EtlError
 from etl.loading import load_job
 from etl.options import did_you_mean
-from etl.scaffold import (
+from generator.cli.console import CommandError, InputError, err_console, load_or_exit, out_console
+from generator.config.errors import ConfigError
+from generator.config.job_code import connection_uses
+from generator.config.loader import parse_text
+from generator.config.secrets import find_secret
+from generator.rendering.scaffold import (
     JOB_NAME,
     JobSpec,
     add_job,
@@ -33,11 +32,7 @@ from etl.scaffold import (
     render_test,
     with_defaults,
 )
-from generator.errors import ConfigError
-from generator.loader import LoadedConfig, load_config, parse_text
-
-out = Console()
-err = Console(stderr=True)
+from generator.rendering.writer import write_files
 
 DEFAULT_PROFILE = Path("glueprint.local.toml")
 _config_option = click.option(
@@ -51,44 +46,8 @@ _config_option = click.option(
 )
 
 
-class EtlCommandError(click.ClickException):
-    """Bad input: what is wrong and the fix, exit status 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        err.print(f"[bold red]error:[/] {escape(self.message)}", highlight=False, soft_wrap=True)
-
-
-class JobFailedError(EtlCommandError):
-    """The job itself failed in Spark (a bug in the job or an unreachable system): status 1."""
-
-    exit_code = 1
-
-
-def _load(path: Path) -> LoadedConfig:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise EtlCommandError(_problems(exc)) from None
-
-
-def _problems(exc: ConfigError) -> str:
-    return "\n".join([f"{len(exc.problems)} problem(s) in the config:", *map(str, exc.problems)])
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory and ``os.replace``: all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+class JobFailedError(CommandError):
+    """The job itself failed (in Spark, or its run on Glue): exit status 1."""
 
 
 @contextlib.contextmanager
@@ -96,7 +55,7 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except EtlError as exc:
-        raise EtlCommandError(str(exc)) from None
+        raise InputError(str(exc)) from None
 
 
 @click.command("new-job")
@@ -110,27 +69,27 @@ def new_job(
 ) -> None:
     """Create jobs/NAME.py, tests/test_NAME.py and the job's entry in glueprint.yaml."""
     if not JOB_NAME.match(name):
-        raise EtlCommandError(
+        raise InputError(
             f"job name {name!r} is invalid; use letters, digits, '_' and '-', starting alphanumeric"
         )
-    loaded = _load(config_path)
+    loaded = load_or_exit(config_path)
     config = loaded.config
     if any(existing.name == name for existing in config.jobs):
-        raise EtlCommandError(f"job '{name}' is already in {config_path}; pick another name")
+        raise InputError(f"job '{name}' is already in {config_path}; pick another name")
     for uri in (*s3, *([sink] if sink else [])):
         if not uri.startswith("s3://"):
-            raise EtlCommandError(f"{uri!r} is not an s3:// URI; use s3://bucket/prefix/")
+            raise InputError(f"{uri!r} is not an s3:// URI; use s3://bucket/prefix/")
     with _user_errors():
         tables = tuple(parse_jdbc(value) for value in jdbc)
     kinds = {c.name: c.type for c in config.connections}
     for connection, _ in tables:
         if connection not in kinds:
-            raise EtlCommandError(
+            raise InputError(
                 f"connection '{connection}' is not defined in {config_path}"
                 f"{did_you_mean(connection, kinds)}; add it under `connections:` (type: JDBC)"
             )
         if kinds[connection] != "JDBC":
-            raise EtlCommandError(
+            raise InputError(
                 f"connection '{connection}' is type {kinds[connection]}; --jdbc needs a JDBC one"
             )
     attached = list(dict.fromkeys(c for c, _ in tables)) or [
@@ -138,31 +97,29 @@ def new_job(
     ]
     spec = with_defaults(JobSpec(name=name, jdbc=tables, s3=s3, sink=sink), config.project)
     base = loaded.base_dir
-    targets = {base / spec.script: render_job(spec), base / spec.test: render_test(spec)}
+    starter = {spec.script: render_job(spec), spec.test: render_test(spec)}
     for relative in (spec.script, spec.test):
         if (base / relative).exists():
-            raise EtlCommandError(f"{relative} already exists; pick another job name or remove it")
+            raise InputError(f"{relative} already exists; pick another job name or remove it")
     with _user_errors():
         new_config = add_job(config_path.read_text(encoding="utf-8"), spec, attached)
-    written: list[Path] = []
+    written = write_files(base, starter)
     try:
-        for target, text in targets.items():
-            _write_atomic(target, text)
-            written.append(target)
         # The config is validated with the script in place (the loader checks it exists).
         parse_text(new_config, base, config_path.name)
-        _write_atomic(config_path, new_config)
+        write_files(config_path.parent, {config_path.name: new_config})
     except BaseException as exc:
-        for target in written:
-            target.unlink()
+        for relative in written.written:
+            (base / relative).unlink()
         if isinstance(exc, ConfigError):
-            raise EtlCommandError("the new job entry is invalid:\n" + _problems(exc)) from None
+            problems = [f"{len(exc.problems)} problem(s) in the config:", *map(str, exc.problems)]
+            raise InputError("the new job entry is invalid:\n" + "\n".join(problems)) from None
         raise
-    out.print(
+    out_console.print(
         f"[green]created[/] {spec.script}, {spec.test}; added job [bold]{name}[/] to "
         f"{config_path} with connections {', '.join(attached) or '(none)'}"
     )
-    out.print(
+    out_console.print(
         f"next: edit the transform, then `pytest {spec.test}` and "
         f"`glueprint run {spec.script} --local`"
     )
@@ -212,18 +169,16 @@ def run(
     extra --name value pairs are job arguments."""
     if on == "glue":
         if local or profile is not None:
-            raise EtlCommandError(
-                "--local and --profile are for local runs; drop them with --on glue"
-            )
+            raise InputError("--local and --profile are for local runs; drop them with --on glue")
         _run_on_glue(target, config_path, poll_seconds, job_args)
         return
     script = Path(target)
     if not script.is_file():
-        raise EtlCommandError(
+        raise InputError(
             f"{target}: no such job script; to run a deployed job on AWS Glue add --on glue"
         )
     if profile is not None and not local:
-        raise EtlCommandError("--profile applies to local runs; add --local")
+        raise InputError("--profile applies to local runs; add --local")
     if local and profile is None and DEFAULT_PROFILE.is_file():
         profile = DEFAULT_PROFILE
     with _user_errors():
@@ -237,9 +192,9 @@ def run(
             if type(exc).__module__.split(".")[0] not in ("py4j", "pyspark"):
                 raise
             raise JobFailedError(f"job {job.name} failed in Spark: {_spark_failure(exc)}") from None
-    out.print(f"[green]ok[/] job [bold]{escape(result.job_name)}[/] on {result.runtime}")
+    out_console.print(f"[green]ok[/] job [bold]{escape(result.job_name)}[/] on {result.runtime}")
     for sink, location in result.outputs.items():
-        out.print(f"  {escape(sink)} -> {escape(location)}")
+        out_console.print(f"  {escape(sink)} -> {escape(location)}")
 
 
 def _run_on_glue(
@@ -247,10 +202,10 @@ def _run_on_glue(
 ) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from generator import aws
-    from generator.glue_run import start_and_follow
+    from generator.shipping import aws
+    from generator.shipping.glue_run import start_and_follow
 
-    loaded = _load(config_path)
+    loaded = load_or_exit(config_path)
     known = [j.name for j in loaded.config.jobs]
     running = [
         j.name
@@ -258,23 +213,23 @@ def _run_on_glue(
         if (loaded.base_dir / j.script).resolve() == Path(target).resolve()
     ]
     if len(running) > 1:
-        raise EtlCommandError(f"{target} is the script of jobs {', '.join(running)}: name the job")
+        raise InputError(f"{target} is the script of jobs {', '.join(running)}: name the job")
     name = running[0] if running else target
     if name not in known:
-        raise EtlCommandError(
+        raise InputError(
             f"{target} is not a job (or job script) in {config_path}{did_you_mean(target, known)}"
         )
     arguments = _argument_pairs(job_args)
     region = loaded.config.region
     try:
-        with err.status(f"starting {name} on AWS Glue ({region})") as status:
+        with err_console.status(f"starting {name} on AWS Glue ({region})") as status:
             outcome = start_and_follow(
                 aws.client("glue", region),
                 name,
                 arguments,
                 region=region,
                 poll_seconds=poll_seconds,
-                on_start=lambda run_id: err.print(
+                on_start=lambda run_id: err_console.print(
                     f"started {escape(name)} run {run_id}", highlight=False, soft_wrap=True
                 ),
                 on_state=lambda state: status.update(f"{name} on AWS Glue: {state}"),
@@ -295,12 +250,14 @@ def _run_on_glue(
     seconds = outcome.duration_seconds
     took = "" if seconds is None else f" after {seconds // 60} min {seconds % 60} s"
     style = "green" if outcome.succeeded else "red"
-    out.print(f"[{style}]{outcome.state}[/] {escape(name)} on AWS Glue{took}", soft_wrap=True)
-    out.print(f"  run id: {outcome.run_id}", highlight=False, soft_wrap=True)
+    out_console.print(
+        f"[{style}]{outcome.state}[/] {escape(name)} on AWS Glue{took}", soft_wrap=True
+    )
+    out_console.print(f"  run id: {outcome.run_id}", highlight=False, soft_wrap=True)
     if outcome.error:
-        out.print(f"  error:  {escape(outcome.error)}", highlight=False, soft_wrap=True)
+        out_console.print(f"  error:  {escape(outcome.error)}", highlight=False, soft_wrap=True)
     for location in outcome.logs:
-        out.print(f"  logs:   {escape(location)}", highlight=False, soft_wrap=True)
+        out_console.print(f"  logs:   {escape(location)}", highlight=False, soft_wrap=True)
     if not outcome.succeeded:
         raise JobFailedError(
             f"job {name} run {outcome.run_id} ended {outcome.state}: "
@@ -311,16 +268,12 @@ def _run_on_glue(
 def _argument_pairs(job_args: tuple[str, ...]) -> dict[str, str]:
     """`--name value` pairs for the Glue run (they override the job's defaults for this run);
     never secrets, which Glue may log: the same rule as for the config's job arguments."""
-    from generator.rules import secret_in_argument
-
     if len(job_args) % 2 or not all(key.startswith("--") for key in job_args[::2]):
-        raise EtlCommandError(
-            f"job arguments must be --name value pairs, got: {' '.join(job_args)}"
-        )
+        raise InputError(f"job arguments must be --name value pairs, got: {' '.join(job_args)}")
     pairs = dict(zip(job_args[::2], job_args[1::2], strict=True))
     for key, value in pairs.items():
-        if (secret := secret_in_argument(key, value)) is not None:
-            raise EtlCommandError(f"{key}: {secret[0]}\n  fix: {secret[1]}")
+        if (secret := find_secret(key, value)) is not None:
+            raise InputError(f"{key}: {secret.what}\n  fix: {secret.fix}")
     return pairs
 
 
@@ -328,7 +281,7 @@ def _argument_pairs(job_args: tuple[str, ...]) -> dict[str, str]:
 @_config_option
 def check(config_path: Path) -> None:
     """Report jobs whose code uses a connection that glueprint.yaml does not attach to them."""
-    loaded = _load(config_path)
+    loaded = load_or_exit(config_path)
     config = loaded.config
     defined = {c.name: c.type for c in config.connections}
     table = Table()
@@ -363,7 +316,9 @@ def check(config_path: Path) -> None:
             status = "[red]missing connection[/]"
         names = sorted({u.name or "<dynamic>" for u in uses})
         table.add_row(job.name, ", ".join(names) or "-", ", ".join(attached) or "-", status)
-    out.print(table)
+    out_console.print(table)
     if problems:
-        raise EtlCommandError("\n".join([f"{len(problems)} problem(s):", *problems]))
-    out.print(f"[green]ok[/] {len(config.jobs)} job(s) attach every connection their code uses")
+        raise InputError("\n".join([f"{len(problems)} problem(s):", *problems]))
+    out_console.print(
+        f"[green]ok[/] {len(config.jobs)} job(s) attach every connection their code uses"
+    )

@@ -1,8 +1,8 @@
 """`glueprint verify`, `plan` and `apply`: Terraform through the adapter, with proof first.
 
 `apply` never applies a plan that fails `verify`. With `--emulator`, everything runs in a scratch
-copy of the stack against a local AWS emulator (see generator.emulator), and apply ends with a
-topology check read back from the emulated account.
+copy of the stack against a local AWS emulator (see generator.terraform.emulator), and apply
+ends with a topology check read back from the emulated account.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from generator.console import CommandError, err_console, out_console
-from generator.emulator import Emulator, EmulatorUnavailableError
-from generator.plan import Plan
-from generator.terraform import Event, Terraform, TerraformError
-from generator.topology import check_topology
-from generator.verify import Result, Verifier
+from generator.cli.console import CommandError, err_console, out_console
+from generator.terraform.emulator import Emulator, EmulatorUnavailableError
+from generator.terraform.plan import Plan
+from generator.terraform.runner import Event, Terraform, TerraformError
+from generator.terraform.topology import check_topology
+from generator.terraform.verify import Result, Verifier
 
 PLAN_FILE = ".glueprint.tfplan"
 

@@ -2,7 +2,8 @@
 
 Glue puts `--extra-py-files` archives on the job's Python path, so `import etl` works on Glue
 without `--additional-python-modules` (which would fetch from PyPI, impossible without a NAT).
-The archive holds only etl's pure-Python sources: pyspark and boto3 come with Glue. It is
+The archive holds only etl's runtime modules: pyspark and boto3 come with Glue, and
+`etl.testing` (the pytest plugin and helpers) runs only on developers' machines. It is
 byte-for-byte deterministic (sorted entries, fixed timestamps and modes), so its S3 object
 changes exactly when the code does.
 """
@@ -17,11 +18,13 @@ import etl
 from generator import __version__
 
 ARCHIVE_NAME = f"glueprint_etl-{__version__}.zip"
+NOT_SHIPPED = ("testing",)
+"""etl subpackages that never run on Glue."""
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def etl_sources() -> list[Path]:
-    """The etl package's source files, relative to the directory holding the package."""
+    """The etl runtime's source files, relative to the directory holding the package."""
     root = Path(etl.__file__).resolve().parent
     return sorted(
         p.relative_to(root.parent)
@@ -29,6 +32,7 @@ def etl_sources() -> list[Path]:
         if p.is_file()
         and (p.suffix == ".py" or p.name == "py.typed")
         and "__pycache__" not in p.parts
+        and p.relative_to(root).parts[0] not in NOT_SHIPPED
     )
 
 
@@ -43,3 +47,13 @@ def etl_archive() -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, (base / relative).read_bytes())
     return buffer.getvalue()
+
+
+if __name__ == "__main__":
+    # `python -m generator.rendering.package DIR`: the zip built with nothing but the standard
+    # library, for interpreters holding only Glue's packages (the `packaged` nox sessions).
+    import sys
+
+    target = Path(sys.argv[1]) / ARCHIVE_NAME
+    target.write_bytes(etl_archive())
+    print(target)

@@ -2,8 +2,9 @@
 
 Kept in one place so a new Glue version, worker type or engine is a one-line change, and so the
 tests can enumerate them. Sources: the AWS Glue developer guide (worker types, job API,
-`ExecutionClass`), the RDS user guide (engines, parameter groups, log exports) and the research
-notes in `shared/docs/terraform-peers.md` §3.
+`ExecutionClass`, the Glue versions and their Spark and Python), the RDS user guide (engines,
+parameter groups, log exports) and the hashicorp/aws provider's own validation (its worker type
+enum), found by planning against it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from etl.check import ConnectionUse, connection_uses
+from generator.config.job_code import ConnectionUse, connection_uses
 
 SCRIPT = """
 import etl

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
-from generator.errors import ConfigError
-from generator.loader import LoadedConfig, load_config, load_default
+from generator.config.errors import ConfigError
+from generator.config.loader import LoadedConfig, load_config, load_default
 
 out_console = Console()
 err_console = Console(stderr=True)
@@ -18,7 +19,11 @@ class CommandError(click.ClickException):
     """A failure the user can act on: printed as `error: MESSAGE` on stderr, no traceback."""
 
     def show(self, file: object = None) -> None:
-        err_console.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
+        """Print the message as written: brackets in it (extras, `["key"]` addresses) are text,
+        not console markup."""
+        err_console.print(
+            f"[bold red]error:[/] {escape(self.message)}", highlight=False, soft_wrap=True
+        )
 
 
 class InputError(CommandError):

@@ -14,17 +14,17 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from etl.cli import check, new_job, run
 from generator import __version__
-from generator.catalog import ETL_MIN_PYTHON, GLUE_RELEASES, version_key
-from generator.config import GlueprintConfig
-from generator.console import InputError, err_console, load_or_exit, out_console
-from generator.deploy_cli import deploy
-from generator.loader import default_config_dir
-from generator.package import ARCHIVE_NAME, etl_archive
-from generator.render import render, resource_counts
-from generator.stack_cli import apply, plan, verify
-from generator.writer import HandEditedError, write_tree
+from generator.cli.console import InputError, err_console, load_or_exit, out_console
+from generator.cli.deploy import deploy
+from generator.cli.jobs import check, new_job, run
+from generator.cli.stack import apply, plan, verify
+from generator.config.catalog import ETL_MIN_PYTHON, GLUE_RELEASES, version_key
+from generator.config.loader import default_config_dir
+from generator.config.schema import GlueprintConfig
+from generator.rendering.package import ARCHIVE_NAME, etl_archive
+from generator.rendering.render import render, resource_counts
+from generator.rendering.writer import HandEditedError, write_files, write_tree
 
 SCHEMA_FILE = "glueprint.schema.json"
 REQUIREMENTS_FILE = "requirements-test.txt"
@@ -120,7 +120,7 @@ def init(directory: Path, force: bool) -> None:
         p.relative_to(directory).as_posix(): text for p, text in targets.items()
     }
     try:
-        write_tree(directory, files)
+        write_files(directory, files)
     except OSError as exc:
         raise InputError(
             f"{directory}: cannot write ({exc.strerror}).\n  fix: choose a writable directory"
@@ -212,7 +212,7 @@ def package(out: Path) -> None:
     """
     archive = etl_archive()
     try:
-        write_tree(out, {ARCHIVE_NAME: archive}, force=True)
+        write_files(out, {ARCHIVE_NAME: archive})
     except OSError as exc:
         raise InputError(
             f"{out}: cannot write ({exc.strerror}).\n  fix: choose a writable --out directory"

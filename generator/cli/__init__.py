@@ -1,0 +1,1 @@
+"""The `glueprint` command line: one click group, one console, one error type."""

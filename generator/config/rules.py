@@ -1,0 +1,246 @@
+"""Cross-field rules AWS would otherwise reject at apply or run time.
+
+Each rule returns `Problem`s naming the field, the AWS failure it prevents, and the fix. The
+error strings quoted are the ones AWS returns, so a user who met one finds it here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from generator.config.errors import Problem
+from generator.config.job_rules import job_problems, unique_names
+from generator.config.layout import Layout, availability_zones, connection_copies
+from generator.config.schema import GlueprintConfig
+
+MAX_TAGS = 50 - 2  # AWS allows 50 tags; glueprint adds Project and ManagedBy.
+
+
+def check(config: GlueprintConfig, layout: Layout | None, base_dir: Path) -> list[Problem]:
+    """All cross-field problems of a parsed config, in file order; `layout` is the one the
+    loader derived (None when the network cannot hold it, which the loader reports)."""
+    return [
+        *_network(config),
+        *_database(config),
+        *_connections(config),
+        *job_problems(config, base_dir),
+        *_storage(config),
+        *_tags(config),
+        *_ip_capacity(config, layout),
+    ]
+
+
+def _network(config: GlueprintConfig) -> Iterator[Problem]:
+    net = config.network
+    if not 16 <= net.vpc_cidr.prefixlen <= 24:
+        yield Problem(
+            "network.vpc_cidr",
+            f"{net.vpc_cidr} is /{net.vpc_cidr.prefixlen}; AWS "
+            "accepts VPC sizes /16 to /28 and Glue needs room for workers",
+            "use a prefix between /16 and /24, e.g. 10.0.0.0/16",
+        )
+    if not net.vpc_cidr.is_private:
+        yield Problem(
+            "network.vpc_cidr",
+            f"{net.vpc_cidr} is not a private (RFC 1918) range",
+            "use a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+        )
+    azs = availability_zones(config)
+    if net.azs is not None:
+        if len(azs) < 2:
+            yield Problem(
+                "network.azs",
+                f"{len(azs)} AZ given; a DB subnet group needs two "
+                "(DBSubnetGroupDoesNotCoverEnoughAZs) and Glue failover needs a second AZ",
+                "list at least two AZs",
+            )
+        for i, az in enumerate(azs):
+            if not az.startswith(config.region):
+                yield Problem(
+                    f"network.azs[{i}]",
+                    f"{az} is not in region {config.region}",
+                    f"use AZs of {config.region}, e.g. {config.region}a",
+                )
+        for az, n in Counter(azs).items():
+            if n > 1:
+                yield Problem("network.azs", f"{az} is listed {n} times", "list each AZ once")
+    yield from _explicit_subnets(config, len(azs))
+
+
+def _explicit_subnets(config: GlueprintConfig, az_count: int) -> Iterator[Problem]:
+    net = config.network
+    tiers = [("glue_subnets", net.glue_subnets)]
+    if config.database is not None:
+        tiers.append(("database_subnets", net.database_subnets))
+    elif net.database_subnets is not None:
+        yield Problem(
+            "network.database_subnets",
+            "database subnets are set but there is no database section",
+            "remove network.database_subnets or add `database:`",
+        )
+    seen: list[tuple[str, object]] = []
+    for field, subnets in tiers:
+        if subnets is None:
+            continue
+        if len(subnets) != az_count:
+            yield Problem(
+                f"network.{field}",
+                f"{len(subnets)} subnets for {az_count} AZs",
+                "give exactly one subnet per AZ, in AZ order",
+            )
+        for i, cidr in enumerate(subnets):
+            path = f"network.{field}[{i}]"
+            if not cidr.subnet_of(net.vpc_cidr):
+                yield Problem(
+                    path,
+                    f"{cidr} is outside the VPC {net.vpc_cidr}",
+                    f"pick a subnet inside {net.vpc_cidr}",
+                )
+            elif cidr.prefixlen > 28:
+                yield Problem(
+                    path,
+                    f"{cidr} is smaller than /28, the smallest AWS subnet",
+                    "use a /28 or larger",
+                )
+            for other_path, other in seen:
+                if cidr.overlaps(other):  # type: ignore[arg-type]
+                    yield Problem(
+                        path, f"{cidr} overlaps {other} ({other_path})", "make subnets disjoint"
+                    )
+            seen.append((path, cidr))
+
+
+def _database(config: GlueprintConfig) -> Iterator[Problem]:
+    db = config.database
+    if db is None:
+        return
+    if db.engine == "aurora-mysql" and "mysql_aurora" not in db.version:
+        yield Problem(
+            "database.version",
+            f"{db.version!r} is not an Aurora MySQL version",
+            "use the form 8.0.mysql_aurora.3.08.2",
+        )
+    if db.engine != "aurora-mysql" and "mysql_aurora" in db.version:
+        yield Problem(
+            "database.version",
+            f"{db.version!r} is an Aurora MySQL version but the engine is {db.engine}",
+            "set database.engine to aurora-mysql",
+        )
+    if db.engine in ("mysql", "aurora-mysql") and db.version.count(".") < 1:
+        yield Problem(
+            "database.version",
+            f"{db.version!r} lacks a minor version; MySQL parameter "
+            "groups are per major.minor (mysql8.0)",
+            "use e.g. 8.0.41",
+        )
+    if db.max_allocated_storage_gb < db.allocated_storage_gb:
+        yield Problem(
+            "database.max_allocated_storage_gb",
+            f"{db.max_allocated_storage_gb} is below allocated_storage_gb "
+            f"{db.allocated_storage_gb}",
+            "raise it to at least allocated_storage_gb",
+        )
+    if db.master_username.lower() in {"admin", "root", "postgres", "rdsadmin", "mysql", "user"}:
+        yield Problem(
+            "database.master_username",
+            f"{db.master_username!r} is reserved or a well-known default (Security Hub RDS.24/25)",
+            "choose a custom name",
+        )
+
+
+def _connections(config: GlueprintConfig) -> Iterator[Problem]:
+    yield from unique_names([c.name for c in config.connections], "connection", "connections")
+    expanded: dict[str, int] = {}
+    az_count = len(availability_zones(config))
+    for i, conn in enumerate(config.connections):
+        path = f"connections[{i}]"
+        if conn.type == "JDBC" and config.database is None:
+            yield Problem(
+                f"{path}.type",
+                f"JDBC connection {conn.name!r} has no database to point at",
+                "add a `database:` section or make it a NETWORK connection",
+            )
+        for copy in connection_copies(conn.name, az_count if conn.per_az else 1):
+            if copy in expanded and expanded[copy] != i:
+                yield Problem(
+                    f"{path}.name",
+                    f"the per-AZ copy {copy!r} clashes with connection #{expanded[copy]}",
+                    "rename one of the connections",
+                )
+            expanded.setdefault(copy, i)
+
+
+def _storage(config: GlueprintConfig) -> Iterator[Problem]:
+    storage = config.storage
+    given = {
+        field: getattr(storage, field)
+        for field in ("scripts_bucket", "data_bucket", "temp_bucket", "logs_bucket")
+        if getattr(storage, field) is not None
+    }
+    for field, name in given.items():
+        if (
+            re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name)
+            or name.startswith(("xn--", "sthree-"))
+            or name.endswith(("-s3alias", "--ol-s3", "--x-s3", "--table-s3"))
+        ):
+            yield Problem(
+                f"storage.{field}",
+                f"{name!r} uses a prefix or suffix S3 reserves",
+                "choose another bucket name",
+            )
+    for name, n in Counter(given.values()).items():
+        if n > 1:
+            yield Problem(
+                "storage",
+                f"bucket {name!r} is used for {n} purposes",
+                "give each bucket its own name",
+            )
+
+
+def _tags(config: GlueprintConfig) -> Iterator[Problem]:
+    if len(config.tags) > MAX_TAGS:
+        yield Problem(
+            "tags",
+            f"{len(config.tags)} tags; AWS allows 50 per resource and glueprint adds 2",
+            f"keep at most {MAX_TAGS}",
+        )
+    for key in config.tags:
+        if key.lower().startswith("aws:"):
+            yield Problem(
+                f"tags.{key}",
+                "the aws: prefix is reserved for AWS",
+                "use a tag key without the aws: prefix",
+            )
+    for reserved in ("Project", "ManagedBy"):
+        if reserved in config.tags:
+            yield Problem(
+                f"tags.{reserved}",
+                f"{reserved} is set by glueprint",
+                "remove it (Project comes from `project`)",
+            )
+
+
+def _ip_capacity(config: GlueprintConfig, layout: Layout | None) -> Iterator[Problem]:
+    """Peak Glue ENIs must fit in each Glue subnet (AWS: 'The specified subnet does not have
+    enough free addresses'). Any job may land in any AZ after a failover, so every subnet must
+    hold all of them, next to one ENI per interface endpoint."""
+    if not config.jobs or layout is None:
+        return
+    demand = sum(
+        ((job.workers or 0) if job.is_spark else 1) * job.max_concurrent_runs for job in config.jobs
+    ) + len(layout.endpoints)
+    for subnet in layout.glue_subnets:
+        usable = subnet.cidr.num_addresses - 5  # AWS reserves five addresses per subnet
+        if demand > usable:
+            field = "glue_subnets" if config.network.glue_subnets else "glue_subnet_prefix"
+            yield Problem(
+                f"network.{field}",
+                f"jobs need up to {demand} IPs at peak (workers x "
+                f"max_concurrent_runs, plus endpoint ENIs) but {subnet.cidr} in "
+                f"{subnet.az} has {usable} usable",
+                "use larger Glue subnets (a smaller prefix) or fewer workers or concurrent runs",
+            )
+            return
