@@ -24,6 +24,7 @@ import dataclasses
 import inspect
 import logging
 import sys
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -31,7 +32,9 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from etl.arguments import argument_values, bind_arguments, parse_argv
 from etl.errors import OptionError
+from etl.lease import RunLease
 from etl.options import did_you_mean
+from etl.publish import Journal, batch_of, batch_record
 from etl.quarantine import SourceStats
 from etl.reading import RunContext, SourceRead
 from etl.runtime import Runtime, select_runtime
@@ -60,6 +63,9 @@ class JobResult:
     outputs: Mapping[str, str]
     sources: Mapping[str, SourceStats] = dataclasses.field(default_factory=dict)
     watermarks: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
+    replayed: bool = False
+    """The run's batch had been published by an earlier attempt (a retry after a crash that
+    happened after the commit point): nothing was read or written."""
 
 
 class Job(Generic[P, R]):
@@ -132,28 +138,39 @@ class Job(Generic[P, R]):
     def run(self, runtime: Runtime, argv: Sequence[str] = ()) -> JobResult:
         """Start ``runtime``, then read, transform, stage, publish and commit.
 
-        Nothing is published unless every source was read, the transform returned and every
-        read and sink staged its output; state is committed only after everything published.
-        What a source needs besides its frame happens in its read (see :mod:`etl.reading`).
+        The run holds the job's lease throughout (:mod:`etl.lease`) and first completes the
+        publish of a run that crashed (:mod:`etl.publish`).  Nothing is published unless every
+        source was read, the transform returned and every read and sink staged its output;
+        then one journal publishes the data and the state together.  What a source needs
+        besides its frame happens in its read (see :mod:`etl.reading`).
         """
         run, args, values = self._start(runtime, argv)
-        reads: dict[str, SourceRead] = {}
-        staged: list[Staged] = []
-        try:
-            for name, source in self.sources.items():
-                reads[name] = source.bind(values).open(name, run)
-            outputs = self._transform(reads, args)
-            sinks = self._stage(run, reads, outputs, staged)
-        except BaseException:
-            for done in staged:
-                done.discard()
-            raise
-        finally:
-            for read in reads.values():
-                read.release()
-        self._publish(reads, staged)
-        self._commit(run, reads)
-        return self._result(run, reads, sinks)
+        publisher = run.publisher
+        with RunLease.for_state(
+            runtime.storage(publisher.state_dir), publisher.state_dir, run.run_id
+        ):
+            publisher.recover()
+            earlier = publisher.committed(run.run_id)
+            if earlier is not None:
+                return self._replay(run, earlier)
+            reads: dict[str, SourceRead] = {}
+            staged: list[Staged] = []
+            try:
+                for name, source in self.sources.items():
+                    reads[name] = source.bind(values).open(name, run)
+                outputs = self._transform(reads, args)
+                sinks = self._stage(run, reads, outputs, staged)
+            except BaseException:
+                for done in staged:
+                    done.discard()
+                raise
+            finally:
+                for read in reads.values():
+                    read.release()
+            result = self._result(run, reads, sinks)
+            self._publish(run, reads, staged, result)
+            self._commit(run)
+        return result
 
     def _start(
         self, runtime: Runtime, argv: Sequence[str]
@@ -197,19 +214,45 @@ class Job(Generic[P, R]):
         return sinks
 
     @staticmethod
-    def _publish(reads: Mapping[str, SourceRead], staged: Sequence[Staged]) -> None:
-        """Record every read's pending state, then publish every staged output."""
-        for read in reads.values():
-            read.prepare()
+    def _publish(
+        run: RunContext,
+        reads: Mapping[str, SourceRead],
+        staged: Sequence[Staged],
+        result: JobResult,
+    ) -> None:
+        """One journal: every staged output and every read's state, then the batch record."""
+        journal = Journal(
+            run.run_id,
+            tuple(done.plan() for done in staged),
+            tuple(commit for read in reads.values() for commit in read.state()),
+            record=batch_record(run.run_id, result.outputs, result.watermarks, time.time()),
+        )
+        run.publisher.publish(journal)
         for done in staged:
-            done.publish()
+            done.published()
 
     @staticmethod
-    def _commit(run: RunContext, reads: Mapping[str, SourceRead]) -> None:
-        for read in reads.values():
-            read.commit()
+    def _commit(run: RunContext) -> None:
         run.runtime.commit()
         log.info("job %s committed on %s", run.job_name, run.runtime.name)
+
+    @staticmethod
+    def _replay(run: RunContext, record: Mapping[str, Any]) -> JobResult:
+        """The result of a batch an earlier attempt published: nothing is read or written."""
+        log.warning(
+            "run %s: batch %s was published by run %s already; nothing to do",
+            run.run_id,
+            batch_of(run.run_id),
+            record.get("run_id"),
+        )
+        run.runtime.commit()
+        return JobResult(
+            run.job_name,
+            run.runtime.name,
+            dict(record.get("outputs", {})),
+            watermarks=dict(record.get("watermarks", {})),
+            replayed=True,
+        )
 
     @staticmethod
     def _result(

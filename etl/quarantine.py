@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from etl.errors import DataQualityError, OptionError
 from etl.options import Strict
+from etl.publish import StateCommit
 from etl.reading import RunContext, SourceReport
 from etl.sinks import S3Sink, Staged
 
@@ -114,15 +115,12 @@ class CheckedRead:
         try:
             self.quarantine.check(self.name, self.stats.rows_in, self.stats.quarantined)
         except Exception:
-            staged.publish()
+            self.context.publish_now(staged)
             raise
         return (staged,)
 
-    def prepare(self) -> None:
-        return None
-
-    def commit(self) -> None:
-        return None
+    def state(self) -> Sequence[StateCommit]:
+        return ()
 
     def release(self) -> None:
         self.cached.unpersist()

@@ -3,14 +3,14 @@
 The lifecycle (:meth:`etl.job.Job.run`) knows a source only through :meth:`Source.open`, the way
 Kedro's runner knows datasets only through load/save.  What is special about a source lives in
 the :class:`SourceRead` it returns: a quarantining read stages its malformed rows and enforces
-its threshold (:mod:`etl.quarantine`), an incremental read settles a crashed run's state before
-reading, records its pending watermark before anything is published and commits it afterwards
-(:mod:`etl.watermark`).  A plain read is a :class:`FrameRead`: a frame and nothing else.
+its threshold (:mod:`etl.quarantine`), an incremental read reads past its committed watermark
+and hands the new one to the run's publish journal (:mod:`etl.watermark`).  A plain read is a
+:class:`FrameRead`: a frame and nothing else.
 
 The lifecycle calls, in this order: ``open`` for every source; the transform on every
-``frame``; ``stage`` for every read, then every sink stages; ``prepare`` for every read; every
-staged output publishes; ``commit`` for every read.  ``release`` runs once the output is staged
-or the run failed, whichever comes first.
+``frame``; ``stage`` for every read, then every sink stages; ``state`` for every read, which
+goes into the journal with the staged outputs; the journal publishes everything.  ``release``
+runs once the output is staged or the run failed, whichever comes first.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
+
+from etl.publish import Journal, Publisher, StateCommit
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -35,13 +37,23 @@ class RunContext:
     run_id: str
     job_name: str
     sinks: Mapping[str, Sink]
-    """The run's sinks, arguments bound: where a crashed run's staged output would be."""
+    """The run's sinks, arguments bound."""
 
     @property
     def home(self) -> str:
-        """The first sink's path: job-owned data (quarantine, watermark state) lives beside the
-        output unless a source names another place."""
+        """The first sink's path: job-owned data (quarantine, watermark state, the publish
+        journal) lives beside the output unless a source names another place."""
         return next(iter(self.sinks.values())).path.rstrip("/")
+
+    @property
+    def publisher(self) -> Publisher:
+        return Publisher(self.runtime, self.home)
+
+    def publish_now(self, staged: Staged) -> None:
+        """Publish one staged output on its own, through a journal of its own: what a run
+        that is about to fail keeps (its quarantine, for inspection)."""
+        self.publisher.publish(Journal(self.run_id, (staged.plan(),)))
+        staged.published()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,11 +76,8 @@ class SourceRead(Protocol):
     def stage(self) -> Sequence[Staged]:
         """Stage what the read itself publishes next to the sinks; may fail the run."""
 
-    def prepare(self) -> None:
-        """Durably record what ``commit`` will commit, before anything is published."""
-
-    def commit(self) -> None:
-        """Commit the read's state once every output is published."""
+    def state(self) -> Sequence[StateCommit]:
+        """State files to commit once the data is published (they go into the journal)."""
 
     def release(self) -> None:
         """Free what the read holds (cached frames)."""
@@ -85,11 +94,8 @@ class FrameRead:
     def stage(self) -> Sequence[Staged]:
         return ()
 
-    def prepare(self) -> None:
-        return None
-
-    def commit(self) -> None:
-        return None
+    def state(self) -> Sequence[StateCommit]:
+        return ()
 
     def release(self) -> None:
         return None

@@ -23,6 +23,7 @@ from etl.connections import AwsConnectionResolver, ConnectionResolver, JdbcConne
 from etl.errors import EtlError
 from etl.options import did_you_mean
 from etl.profile import LocalProfile, ProfileConnectionResolver
+from etl.storage import HadoopStorage, Storage
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -47,12 +48,15 @@ class Runtime(Protocol):
     def path(self, uri: str) -> str:
         """Map a storage URI (``s3://...``) to what Spark should read or write here."""
 
+    def storage(self, uri: str) -> Storage:
+        """The storage of the bucket (file system) holding the mapped ``uri``."""
+
     def commit(self) -> None:
         """Mark the run successful (Glue: advance bookmarks); called after all sinks published."""
 
 
 class _StartedSession:
-    """The SparkSession a runtime holds once `start()` has run."""
+    """The SparkSession a runtime holds once `start()` has run, and its file systems."""
 
     _spark: SparkSession | None = None
 
@@ -61,6 +65,9 @@ class _StartedSession:
         if self._spark is None:
             raise EtlError("runtime not started: call start() first")
         return self._spark
+
+    def storage(self, uri: str) -> Storage:
+        return HadoopStorage(self.spark, uri)
 
 
 class SparkRuntime(_StartedSession):

@@ -3,14 +3,13 @@
 :class:`S3Sink` writes in two steps.  ``stage`` lets Spark write the whole output under
 ``<path>/_glueprint_staging/<run id>/`` (Spark, Athena and Glue crawlers ignore ``_`` prefixes);
 if the transform or the write fails, the staging directory is deleted and the published data is
-untouched.  ``publish`` (called by the job only after every sink staged successfully) then swaps
-output in: with ``partition_by``, each written partition directory replaces the published one
-(dynamic partition overwrite: a rerun replaces, never duplicates, and other partitions stay);
-without, the whole dataset is replaced.  With ``mode="append"`` (incremental loads) the staged
-files are moved in next to the existing ones instead.  Directories starting with ``_``
-(``_quarantine``, ``_glueprint_state``) are never replaced.  On object stores the swap is a
-sequence of renames, so it narrows rather than removes the window in which a crash leaves mixed
-data.
+untouched.  Once every sink staged, the job publishes them together through one journal
+(:mod:`etl.publish`), from the plan :meth:`StagedS3.plan` lists: every staged data file moves to
+the same place under ``path``; with ``mode="overwrite"`` the files it replaces are deleted after:
+with ``partition_by``, those of each partition the run wrote (dynamic partition overwrite: a
+rerun replaces, never duplicates, and other partitions stay), without, every published file.
+With ``mode="append"`` nothing is deleted.  Paths with a component starting with ``_`` or ``.``
+(``_quarantine``, ``_glueprint_state``, markers, checksums) are never published or replaced.
 """
 
 from __future__ import annotations
@@ -24,12 +23,13 @@ from typing import TYPE_CHECKING, Protocol
 from etl.arguments import substitute
 from etl.errors import OptionError
 from etl.options import FILE_FORMATS, Strict, require_choice
-from etl.storage import Storage
+from etl.publish import OutputPlan, remove_staging
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from etl.runtime import Runtime
+    from etl.storage import Storage
 
 log = logging.getLogger("etl.sinks")
 
@@ -39,13 +39,17 @@ _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Staged(Protocol):
-    """Output written aside, waiting to be published or discarded."""
+    """Output written aside, waiting to be published (by the job's journal) or discarded."""
 
     location: str
 
-    def publish(self) -> None: ...
+    def plan(self) -> OutputPlan:
+        """The moves and deletes that publish it (see :mod:`etl.publish`)."""
 
     def discard(self) -> None: ...
+
+    def published(self) -> None:
+        """Called once the journal published it (catalog registration)."""
 
 
 class Sink(Protocol):
@@ -57,26 +61,14 @@ class Sink(Protocol):
 
     def bind(self, values: Mapping[str, str]) -> Sink: ...
 
-    def stage(self, frame: DataFrame, runtime: Runtime, run_id: str) -> Staged: ...
-
-    def has_staged(self, runtime: Runtime, run_id: str) -> bool:
-        """Whether run ``run_id`` left staged output that it never published."""
-
-    def discard_staged(self, runtime: Runtime, run_id: str) -> None:
-        """Remove what run ``run_id`` staged (nothing if it staged nothing)."""
+    def stage(self, frame: DataFrame, runtime: Runtime, run_id: str) -> Staged:
+        """Write ``frame`` aside for run ``run_id``, first removing what crashed runs left
+        staged (the job holds its lease, so no other run is staging)."""
 
 
 def staging_dir(location: str, run_id: str) -> str:
     """Where a run stages its output for the (runtime-mapped) sink ``location``."""
     return f"{location.rstrip('/')}/{STAGING_DIR}/{run_id}"
-
-
-def _discard(storage: Storage, location: str, run_id: str) -> None:
-    """Delete a run's staging directory, and the staging root once no run uses it."""
-    storage.delete(staging_dir(location, run_id))
-    root = f"{location}/{STAGING_DIR}"
-    if not storage.children(root):
-        storage.delete(root)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,14 +103,6 @@ class S3Sink(Strict):
             self, path=substitute(self.path, values, f"S3Sink({self.path!r})")
         )
 
-    def has_staged(self, runtime: Runtime, run_id: str) -> bool:
-        location = runtime.path(self.path).rstrip("/")
-        return Storage(runtime.spark, location).exists(staging_dir(location, run_id))
-
-    def discard_staged(self, runtime: Runtime, run_id: str) -> None:
-        location = runtime.path(self.path).rstrip("/")
-        _discard(Storage(runtime.spark, location), location, run_id)
-
     def stage(self, frame: DataFrame, runtime: Runtime, run_id: str) -> StagedS3:
         missing = [c for c in self.partition_by if c not in frame.columns]
         if missing:
@@ -129,6 +113,8 @@ class S3Sink(Strict):
         target = runtime.path(self.path).rstrip("/")
         columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in frame.schema.fields)
         staged = StagedS3(self, runtime, target, run_id, columns)
+        storage = runtime.storage(target)
+        storage.delete_prefix(f"{target}/{STAGING_DIR}")
         writer = frame.write.format(self.format).options(**self.options).mode("errorifexists")
         if self.partition_by:
             writer = writer.partitionBy(*self.partition_by)
@@ -155,47 +141,39 @@ class StagedS3:
     def staging(self) -> str:
         return staging_dir(self.location, self.run_id)
 
-    def publish(self) -> None:
-        storage = Storage(self.runtime.spark, self.location)
-        depth = len(self.sink.partition_by)
+    def plan(self) -> OutputPlan:
+        storage = self.runtime.storage(self.location)
+        marker = f"/{STAGING_DIR}/{self.run_id}/"
+        relatives = [uri.split(marker, 1)[1] for uri in storage.list(self.staging)]
+        moves = tuple(
+            (f"{self.staging}/{relative}", f"{self.location}/{relative}")
+            for relative in relatives
+            if visible(relative)
+        )
+        return OutputPlan(self.location, self.staging, moves, self._replaced(storage, moves))
+
+    def _replaced(self, storage: Storage, moves: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+        """The published files an overwrite replaces: every visible one, or with
+        ``partition_by`` those of the partitions this run wrote."""
         if self.sink.mode == "append":
-            marker = f"/{STAGING_DIR}/{self.run_id}/"
-            for child in storage.files(self.staging):
-                relative = child.split(marker, 1)[1]
-                if relative.rsplit("/", 1)[-1].startswith(("_", ".")):
-                    continue  # _SUCCESS and friends
-                storage.move(child, f"{self.location}/{relative}")
-        elif depth:
-            marker = f"/{STAGING_DIR}/{self.run_id}/"
-            for directory in self._leaves(storage, self.staging, depth):
-                target = f"{self.location}/{directory.split(marker, 1)[1]}"
-                if storage.exists(target):
-                    storage.delete(target)
-                storage.move(directory, target)
-        else:
-            for child in storage.children(self.location):
-                name = child.rstrip("/").rsplit("/", 1)[1]
-                if not (name.startswith("_") and storage.is_dir(child)):
-                    storage.delete(child)
-        for child in storage.children(self.staging) if self.sink.mode != "append" else []:
-            if not storage.is_dir(child):  # data files, _SUCCESS
-                name = child.rsplit("/", 1)[1]
-                if storage.exists(f"{self.location}/{name}"):
-                    storage.delete(f"{self.location}/{name}")
-                storage.move(child, f"{self.location}/{name}")
-        self.discard()
-        log.info("published %s", self.location)
-        if self.sink.catalog_table:
-            self._register()
+            return ()
+        depth = len(self.sink.partition_by)
+        scopes = {"/".join(_below(dst, self.location).split("/")[:depth]) for _, dst in moves}
+        replaced = []
+        for scope in sorted(scopes) if depth else [""]:
+            prefix = f"{self.location}/{scope}" if scope else self.location
+            for uri in storage.list(prefix):
+                relative = _below(uri, self.location)
+                if visible(relative):
+                    replaced.append(f"{self.location}/{relative}")
+        return tuple(replaced)
 
     def discard(self) -> None:
-        _discard(Storage(self.runtime.spark, self.location), self.location, self.run_id)
+        remove_staging(self.runtime.storage(self.location), self.staging)
 
-    def _leaves(self, storage: Storage, root: str, depth: int) -> list[str]:
-        level = [root]
-        for _ in range(depth):
-            level = [c for d in level for c in storage.children(d) if storage.is_dir(c)]
-        return level
+    def published(self) -> None:
+        if self.sink.catalog_table:
+            self._register()
 
     def _register(self) -> None:
         spark = self.runtime.spark
@@ -214,3 +192,15 @@ class StagedS3:
             spark.sql(f"ALTER TABLE {table} RECOVER PARTITIONS")
         spark.sql(f"REFRESH TABLE {table}")
         log.info("registered %s in the catalog", table)
+
+
+def visible(relative: str) -> bool:
+    """Whether readers see an object at ``relative``: Spark, Athena and crawlers skip paths with
+    a component starting with ``_`` or ``.`` (markers, checksums, glueprint's own data)."""
+    return not any(part.startswith(("_", ".")) for part in relative.split("/"))
+
+
+def _below(uri: str, base: str) -> str:
+    """``uri`` relative to ``base``, whichever way each spells ``file:`` URIs."""
+    tail = base.split(":", 1)[-1].lstrip("/")
+    return uri.split(tail, 1)[-1].lstrip("/")

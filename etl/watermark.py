@@ -2,17 +2,17 @@
 
 A :class:`~etl.sources.JdbcSource` with ``watermark_column`` reads only rows whose column is
 greater than the last committed watermark and at most the ``max`` taken at the start of the run.
-The state lives under ``<first sink>/_glueprint_state/<source name>/`` (or ``watermark_state``),
-on S3 or the local directory, as numbered JSON files that are only ever added, never rewritten::
+The state lives under ``<first sink>/_glueprint_state/<source name>/`` (or ``watermark_state``,
+which may be in another bucket), on S3 or the local directory, as numbered JSON files that are
+only ever added, never rewritten::
 
-    0000000007.pending.json    written after every sink staged, before any publishes
-    0000000007.json            written after every sink published (the commit)
+    0000000007.json            the watermark committed by the 7th run that read something new
 
-The next run trusts the highest committed file.  A pending file above it means the previous run
-stopped between staging and committing its state.  If that run's staging directories are gone,
-its publish finished (publish removes them last), so the state is rolled forward to the pending
-value and its rows are not read, and written, again.  If they still exist, the run never
-published: its leftovers are removed and its pending state dropped.
+The next run trusts the highest file.  A run does not write its file itself: it hands it to the
+run's publish journal (:mod:`etl.publish`), which writes it after the data is published, in the
+same roll-forward as the data.  So data and watermark advance together even across a crash: a
+crash before the journal publishes neither, a crash after it is completed by the next run
+before that run reads anything.
 """
 
 from __future__ import annotations
@@ -21,23 +21,23 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from etl.errors import StateError
+from etl.publish import STATE_DIR, StateCommit
 from etl.reading import RunContext, SourceReport
-from etl.storage import Storage
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame
 
     from etl.runtime import Runtime
     from etl.sinks import Staged
+    from etl.storage import Storage
 
 log = logging.getLogger("etl.watermark")
 
-STATE_DIR = "_glueprint_state"
-_FILE = re.compile(r"^(\d{10})(\.pending)?\.json$")
+_FILE = re.compile(r"^(\d{10})\.json$")
 _KEEP = 5
 
 
@@ -59,17 +59,19 @@ class Watermark:
 class WatermarkStore:
     """The numbered state files of one source in one directory (see the module doc)."""
 
-    def __init__(self, spark: SparkSession, root: str) -> None:
+    def __init__(self, storage: Storage, root: str) -> None:
         self.root = root.rstrip("/")
-        self._storage = Storage(spark, self.root)
+        self._storage = storage
+        self._files: dict[int, str] | None = None
 
-    def _entries(self) -> dict[tuple[int, bool], str]:
-        entries = {}
-        for child in self._storage.children(self.root):
-            match = _FILE.match(child.rsplit("/", 1)[1])
-            if match:
-                entries[(int(match.group(1)), bool(match.group(2)))] = child
-        return entries
+    def _committed_files(self) -> dict[int, str]:
+        if self._files is None:
+            self._files = {}
+            for uri in self._storage.list(self.root):
+                match = _FILE.match(uri.rsplit("/", 1)[1])
+                if match:
+                    self._files[int(match.group(1))] = uri
+        return self._files
 
     def _load(self, uri: str) -> Watermark:
         try:
@@ -87,69 +89,32 @@ class WatermarkStore:
                 "the state directory makes the next run a full load)"
             ) from None
 
-    def committed(self) -> Watermark | None:
-        done = [seq for seq, pending in self._entries() if not pending]
-        return self._load(self._entries()[(max(done), False)]) if done else None
-
-    def recover(
-        self, column: str, staging_exists: Callable[[str], bool], discard: Callable[[str], None]
-    ) -> Watermark | None:
-        """The watermark to read from, after settling a pending state left by a crashed run."""
-        entries = self._entries()
-        current = self.committed()
-        if current is not None and current.column != column:
+    def committed(self, column: str) -> Watermark | None:
+        """The last committed watermark (``None``: never committed, a full load)."""
+        files = self._committed_files()
+        if not files:
+            return None
+        current = self._load(files[max(files)])
+        if current.column != column:
             raise StateError(
                 f"watermark state {self.root} tracks column '{current.column}', the source now "
                 f"uses '{column}'; delete the state directory to start a full load"
             )
-        top = max((seq for seq, pending in entries if pending), default=None)
-        if top is not None and (current is None or top > current.seq):
-            pending = self._load(entries[(top, True)])
-            if staging_exists(pending.run_id):
-                log.warning(
-                    "watermark %s: run %s stopped before publishing; discarding its staged "
-                    "output and its pending state",
-                    self.root,
-                    pending.run_id,
-                )
-                discard(pending.run_id)
-                self._storage.delete(entries[(top, True)])
-            else:
-                log.warning(
-                    "watermark %s: run %s published but did not commit its state; rolling "
-                    "forward to %s",
-                    self.root,
-                    pending.run_id,
-                    pending.value,
-                )
-                self._write(pending, pending=False)
-                current = pending
         return current
 
-    def next_seq(self) -> int:
-        return max((seq for seq, _ in self._entries()), default=0) + 1
+    def commit_of(self, mark: Watermark, run_id: str) -> StateCommit:
+        """The state file that commits ``mark`` for ``run_id`` (written by the journal)."""
+        seq = max(self._committed_files(), default=0) + 1
+        mark = dataclasses.replace(mark, seq=seq, run_id=run_id)
+        text = json.dumps(dataclasses.asdict(mark), sort_keys=True)
+        return StateCommit(f"{self.root}/{seq:010d}.json", text)
 
-    def write_pending(self, mark: Watermark) -> None:
-        self._write(mark, pending=True)
-
-    def commit(self, mark: Watermark) -> None:
-        self._write(mark, pending=False)
-        self._prune()
-
-    def _write(self, mark: Watermark, *, pending: bool) -> None:
-        suffix = ".pending.json" if pending else ".json"
-        uri = f"{self.root}/{mark.seq:010d}{suffix}"
-        if self._storage.exists(uri):
-            self._storage.delete(uri)
-        self._storage.write_text(uri, json.dumps(dataclasses.asdict(mark), sort_keys=True))
-
-    def _prune(self) -> None:
-        entries = self._entries()
-        done = sorted(seq for seq, pending in entries if not pending)
-        keep = set(done[-_KEEP:])
-        for (seq, _pending), uri in entries.items():
-            if (seq not in keep or _pending) and seq <= max(done):
-                self._storage.delete(uri)
+    def prune(self) -> None:
+        """Delete committed files but the last few (state files are only ever added)."""
+        files = self._committed_files()
+        old = sorted(files)[:-_KEEP]
+        if old:
+            self._storage.delete_all(files.pop(seq) for seq in old)
 
 
 class IncrementalSource(Protocol):
@@ -168,9 +133,8 @@ class IncrementalSource(Protocol):
 
 @dataclasses.dataclass
 class IncrementalRead:
-    """The :class:`~etl.reading.SourceRead` of an incremental source: settles a crashed run's
-    state, reads past the committed watermark, records the new one as pending before anything
-    is published and commits it after (see the module doc)."""
+    """The :class:`~etl.reading.SourceRead` of an incremental source: reads past the committed
+    watermark and hands the new one to the run's journal, which commits it after the data."""
 
     frame: DataFrame
     name: str
@@ -185,17 +149,10 @@ class IncrementalRead:
         if column is None:
             raise StateError(f"source '{name}': an incremental read needs watermark_column")
         root = source.watermark_state or f"{context.home}/{STATE_DIR}"
-        store = WatermarkStore(runtime.spark, f"{runtime.path(root).rstrip('/')}/{name}")
-        sinks = list(context.sinks.values())
-
-        def staging_exists(run_id: str) -> bool:
-            return any(sink.has_staged(runtime, run_id) for sink in sinks)
-
-        def discard(run_id: str) -> None:
-            for sink in sinks:
-                sink.discard_staged(runtime, run_id)
-
-        since = store.recover(column, staging_exists, discard)
+        mapped = f"{runtime.path(root).rstrip('/')}/{name}"
+        store = WatermarkStore(runtime.storage(mapped), mapped)
+        since = store.committed(column)
+        store.prune()
         frame, high = source.read_since(runtime, since)
         log.info(
             "source %s: rows past watermark %s up to %s",
@@ -208,17 +165,8 @@ class IncrementalRead:
     def stage(self) -> Sequence[Staged]:
         return ()
 
-    def prepare(self) -> None:
-        if self.mark is not None:
-            self.mark = dataclasses.replace(
-                self.mark, seq=self.store.next_seq(), run_id=self.run_id
-            )
-            self.store.write_pending(self.mark)
-
-    def commit(self) -> None:
-        if self.mark is not None:
-            self.store.commit(self.mark)
-            log.info("source %s: watermark committed at %s", self.name, self.mark.value)
+    def state(self) -> Sequence[StateCommit]:
+        return () if self.mark is None else (self.store.commit_of(self.mark, self.run_id),)
 
     def release(self) -> None:
         return None

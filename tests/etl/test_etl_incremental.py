@@ -1,4 +1,6 @@
-"""Incremental JDBC loads: a watermark stored next to the output, advanced after the commit."""
+"""Incremental JDBC loads: a watermark stored next to the output, advanced with the data.
+
+Crashes at every point of a run are in test_etl_crash_points.py."""
 
 from __future__ import annotations
 
@@ -13,9 +15,8 @@ from pyspark.sql import DataFrame, SparkSession
 from etl import JdbcSource, OptionError, S3Sink, job
 from etl.job import Job
 from etl.profile import LocalProfile
-from etl.sinks import STAGING_DIR, StagedS3
+from etl.publish import STATE_DIR
 from etl.testing import local_profile, run_local
-from etl.watermark import STATE_DIR, WatermarkStore
 
 pytestmark = [pytest.mark.spark, pytest.mark.postgres]
 Psql = Callable[[str], str]
@@ -81,68 +82,6 @@ def test_three_incremental_runs_equal_one_full_run(
     assert sorted(p.name for p in state.iterdir() if not p.name.startswith(".")) == [
         "0000000001.json", "0000000002.json", "0000000003.json",
     ]  # fmt: skip
-
-
-def test_crash_between_publish_and_state_commit_does_not_duplicate(
-    spark: SparkSession,
-    psql: Psql,
-    pg_table: str,
-    profile: LocalProfile,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    psql(f"CREATE TABLE {pg_table} (id int PRIMARY KEY, day date, updated_at timestamp, v text)")
-    incremental, full = _jobs(pg_table, "id")
-    _insert(psql, pg_table, 1, 100)
-
-    def crash(self: WatermarkStore, mark: object) -> None:
-        raise SystemExit("killed between publish and state commit")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(WatermarkStore, "commit", crash)
-        with pytest.raises(SystemExit):
-            run_local(incremental, spark, profile)
-    assert _read(spark, profile, "s3://lake/inc").count() == 100  # the data was published
-
-    _insert(psql, pg_table, 101, 150)
-    result = run_local(incremental, spark, profile)  # rolls the pending state forward
-    assert result.watermarks == {"rows": "150"}
-    run_local(full, spark, profile)
-    published = _read(spark, profile, "s3://lake/inc")
-    assert published.count() == published.select("id").distinct().count() == 150
-    assert_df_equality(published, _read(spark, profile, "s3://lake/full"))
-
-
-def test_crash_before_publish_rereads_the_rows(
-    spark: SparkSession,
-    psql: Psql,
-    pg_table: str,
-    profile: LocalProfile,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    psql(f"CREATE TABLE {pg_table} (id int PRIMARY KEY, day date, updated_at timestamp, v text)")
-    incremental, full = _jobs(pg_table, "id")
-    _insert(psql, pg_table, 1, 40)
-    run_local(incremental, spark, profile)
-    _insert(psql, pg_table, 41, 80)
-
-    def crash(self: StagedS3) -> None:
-        raise SystemExit("killed after staging, before publishing")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(StagedS3, "publish", crash)
-        with pytest.raises(SystemExit):
-            run_local(incremental, spark, profile)
-    out = Path(profile.local_path("s3://lake/inc")[7:])
-    assert (out / STAGING_DIR).exists()  # the crashed run's staging is still there
-    assert _read(spark, profile, "s3://lake/inc").count() == 40
-
-    result = run_local(incremental, spark, profile)
-    assert result.watermarks == {"rows": "80"}
-    assert not (out / STAGING_DIR).exists()
-    run_local(full, spark, profile)
-    assert_df_equality(
-        _read(spark, profile, "s3://lake/inc"), _read(spark, profile, "s3://lake/full")
-    )
 
 
 def test_watermark_options_are_checked() -> None:

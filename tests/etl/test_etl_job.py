@@ -82,8 +82,9 @@ def test_multiple_sinks_need_a_dict_with_their_names(spark: SparkSession, tmp_pa
 
     with pytest.raises(OptionError, match=r"dict with keys \['large', 'small'\]"):
         run_local(split, spark, profile)
-    # Nothing was published: the transform's output was rejected before any write.
-    assert not (tmp_path / "out" / "small").exists()
+    # Nothing was published: the transform's output was rejected before any write (the run's
+    # lease came and went; local disk may keep the empty directories S3 would not have).
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
 
 
 @pytest.mark.spark

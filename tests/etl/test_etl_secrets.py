@@ -163,8 +163,9 @@ def test_glue_runs_never_show_the_secrets_manager_secret(
             boto3.client("secretsmanager").put_secret_value(
                 SecretId="db-secret", SecretString=json.dumps({"username": role, "password": wrong})
             )
+        rerun = [*argv, "--JOB_RUN_ID", "jr_second"]  # a new run, not a retry of the first
         with pytest.raises(JdbcConnectError, match=f"connection '{CONNECTION}'") as failed:
-            glue_job().main(argv)  # type: ignore[attr-defined]
+            glue_job().main(rerun)  # type: ignore[attr-defined]
         out, err = capfd.readouterr()
         _assert_absent(
             [secret_value, wrong],
@@ -173,7 +174,7 @@ def test_glue_runs_never_show_the_secrets_manager_secret(
             stderr=err,
             exception=_exception_text(failed.value),
             result=repr(result),
-            arguments=repr(argv),
+            arguments=repr(rerun),
             glue_calls=repr(fake.calls),  # what Job.init and getResolvedOptions received
         )
     finally:
