@@ -118,34 +118,36 @@ def plan_partitioning(
     return Partitioning(column, bounds[0], bounds[1], num_partitions)
 
 
-def watermark_bound(
+def read_bound(
     spark: SparkSession,
     options: Mapping[str, str],
-    relation: str,
+    query: str,
     column: str,
     since: Watermark | None,
 ) -> Watermark | None:
-    """The current maximum of ``column`` past ``since`` as a :class:`Watermark` (``seq`` 0 and
-    no ``run_id`` yet), or ``None`` when no row is past it.
+    """Run :func:`etl.incremental.bound_query` ``query``: the high mark as a :class:`Watermark`
+    (``seq`` 0, no ``run_id`` yet), or ``None`` when nothing is new.  A first load that finds
+    only NULLs gets a mark without a value, so that its rows are not read again.
 
     The value is rendered as text by the database itself, so it compares back exactly (no
     time-zone or float round trip through Spark); it is quoted unless the column is numeric."""
     from pyspark.sql import types
 
-    vendor = options.get("url", "").split(":")[1:2]
-    text = "CHAR" if vendor in (["mysql"], ["mariadb"]) else "VARCHAR(64)"
-    where = f" WHERE {column} > {since.literal()}" if since is not None else ""
-    frame = _query(
-        spark,
-        options,
-        f"SELECT max({column}) AS hi, CAST(max({column}) AS {text}) AS hi_text "
-        f"FROM {relation}{where}",
-    )
+    frame = _query(spark, options, query)
     kind = frame.schema["hi"].dataType
     row = frame.collect()[0]
-    if row["hi"] is None:
-        return None
     numeric = isinstance(
         kind, (types.IntegralType, types.DecimalType, types.FloatType, types.DoubleType)
     )
+    if row["hi"] is None:
+        return Watermark(column, None, not numeric, 0, "") if since is None else None
     return Watermark(column, str(row["hi_text"]), not numeric, 0, "")
+
+
+def read_keys(
+    spark: SparkSession, options: Mapping[str, str], query: str
+) -> tuple[tuple[str, ...], ...]:
+    """The rows of ``query`` (a few key columns) as text, for the watermark state."""
+    return tuple(
+        tuple(str(value) for value in row) for row in _query(spark, options, query).collect()
+    )

@@ -70,7 +70,8 @@ class Quarantine(Strict):
 
 @dataclasses.dataclass(frozen=True)
 class SourceStats:
-    """Row accounting of one source: ``rows_in == rows_out + quarantined``."""
+    """Row accounting of one source: ``rows_in == rows_out + quarantined``, where ``rows_in``
+    is counted from the files' lines, apart from the parser (:func:`raw_records`)."""
 
     rows_in: int
     rows_out: int
@@ -163,30 +164,52 @@ def _reason(fmt: str, schema: StructType, options: dict[str, str]) -> Column:
     )
 
 
+def raw_records(raw: DataFrame, fmt: str, options: dict[str, str]) -> int | None:
+    """How many records the files hold, counted from their lines (``spark.read.text``), apart
+    from the parser: non-blank lines, less comment lines and one header line per csv file.
+    ``None`` for ``multiLine`` sources, whose records span lines."""
+    from pyspark.sql import functions as fn
+
+    if options.get("multiLine", "false").lower() == "true":
+        return None
+    lines = raw.where(fn.trim(fn.col("value")) != fn.lit(""))
+    comment = options.get("comment")
+    if fmt == "csv" and comment:
+        lines = lines.where(~fn.col("value").startswith(comment))
+    records: int = lines.count()
+    if fmt == "csv" and options.get("header", "true").lower() == "true":
+        records -= lines.select(fn.input_file_name()).distinct().count()
+    return records
+
+
 def read_permissive(
     frame: DataFrame,
     fmt: str,
     schema: StructType,
     options: dict[str, str],
     *,
+    records: int | None,
     quarantine: Quarantine,
     source: str,
     context: RunContext,
 ) -> CheckedRead:
-    """Split a PERMISSIVE read (with :data:`CORRUPT_COLUMN`) into good rows and quarantine."""
+    """Split a PERMISSIVE read (with :data:`CORRUPT_COLUMN`) into good rows and quarantine;
+    ``records`` (from :func:`raw_records`) must equal good plus quarantined rows."""
     from pyspark.sql import functions as fn
 
     with_file = frame.withColumn("_glueprint_file", fn.col("_metadata.file_path"))
     cached = with_file.cache()
     corrupt = fn.col(CORRUPT_COLUMN)
-    rows_in = cached.count()
     quarantined = cached.where(corrupt.isNotNull()).count()
     good = cached.where(corrupt.isNull()).select(*[f"`{n}`" for n in schema.names])
     rows_out = good.count()
+    rows_in = rows_out + quarantined if records is None else records
     if rows_in != rows_out + quarantined:
+        cached.unpersist()
         raise DataQualityError(
-            f"source '{source}': {rows_in} rows in but {rows_out} out + {quarantined} "
-            "quarantined; rows went missing"
+            f"source '{source}': the files hold {rows_in} records but the parser returned "
+            f"{rows_out} rows and quarantined {quarantined}: "
+            f"{rows_in - rows_out - quarantined} went missing"
         )
     bad = cached.where(corrupt.isNotNull()).select(
         corrupt.alias("record"),

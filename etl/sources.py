@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from etl.arguments import substitute
 from etl.connections import READ_DEFAULTS, JdbcConnection
 from etl.errors import OptionError, SchemaMismatchError
-from etl.jdbc import discover_primary_key, plan_partitioning, watermark_bound
+from etl.incremental import bound_query, restricted, rows_condition, window_query
+from etl.jdbc import discover_primary_key, plan_partitioning, read_bound, read_keys
 from etl.options import FILE_FORMATS, Strict, require_choice, require_one_of
-from etl.quarantine import CORRUPT_COLUMN, CheckedRead, Quarantine, read_permissive
+from etl.quarantine import (
+    CORRUPT_COLUMN,
+    CheckedRead,
+    Quarantine,
+    raw_records,
+    read_permissive,
+)
 from etl.reading import FrameRead, RunContext, SourceRead
 from etl.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
 from etl.watermark import IncrementalRead, Watermark
@@ -158,13 +165,17 @@ class S3Source(Strict):
             .option("columnNameOfCorruptRecord", CORRUPT_COLUMN)
         )
         frame = reader.load(runtime.path(self.path))
+        raw = runtime.spark.read.text(runtime.path(self.path))
         if self.partition_filter:
             frame = frame.where(self.partition_filter)
+            raw = raw.where(self.partition_filter)
+        options = {"header": "true", **self.options} if self.format == "csv" else self.options
         return read_permissive(
             frame,
             self.format,
             expected,
             dict(self.options),
+            records=raw_records(raw, self.format, dict(options)),
             quarantine=self.quarantine,
             source=name,
             context=context,
@@ -207,9 +218,12 @@ class JdbcSource(Strict):
 
     ``retry`` governs connects on the driver (see :mod:`etl.retry`): transient errors back off
     within a budget, permanent ones (bad password, unknown database or table) fail at once.
-    ``watermark_column`` makes the load incremental (see :mod:`etl.watermark`): inside a job
-    only rows past the last committed watermark are read; the state is stored under
-    ``watermark_state`` or ``<first sink>/_glueprint_state/<source name>``.
+    ``watermark_column`` makes the load incremental (see :mod:`etl.watermark` and
+    :mod:`etl.incremental`): inside a job only rows past the last committed watermark are read;
+    the state is stored under ``watermark_state`` or ``<first sink>/_glueprint_state/<source
+    name>``.  ``watermark_lookback`` (in the column's unit; seconds for a date or timestamp)
+    re-reads that far below the watermark, for rows committed late, and drops the rows an
+    earlier load published, identified by ``watermark_key``.
     """
 
     connection: str
@@ -221,14 +235,30 @@ class JdbcSource(Strict):
     retry: RetryPolicy = DEFAULT_RETRY
     watermark_column: str | None = None
     watermark_state: str | None = None
+    watermark_lookback: float | None = None
+    watermark_key: Sequence[str] = ()
     options: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         require_one_of("JdbcSource", table=self.table, query=self.query)
         if not isinstance(self.retry, RetryPolicy):
             raise OptionError("JdbcSource: retry must be a RetryPolicy(...)")
-        if self.watermark_state is not None and self.watermark_column is None:
-            raise OptionError("JdbcSource: watermark_state needs watermark_column")
+        if self.watermark_column is None and (
+            self.watermark_state is not None or self.watermark_lookback or self.watermark_key
+        ):
+            raise OptionError(
+                "JdbcSource: watermark_state, watermark_lookback and watermark_key need "
+                "watermark_column"
+            )
+        if isinstance(self.watermark_key, str):
+            raise OptionError("JdbcSource: watermark_key must be a list of column names")
+        if self.watermark_lookback is not None and (
+            self.watermark_lookback <= 0 or not self.watermark_key
+        ):
+            raise OptionError(
+                "JdbcSource: watermark_lookback must be positive and needs watermark_key (the "
+                "columns that identify a row, to drop rows an earlier load published)"
+            )
         if not self.connection:
             raise OptionError("JdbcSource: connection must name a Glue connection")
         if self.num_partitions is not None and self.num_partitions < 1:
@@ -272,6 +302,27 @@ class JdbcSource(Strict):
         """Read the whole relation (a ``watermark_column`` is honoured only inside a job)."""
         return self.read_since(runtime, None)[0]
 
+    def window_keys(self, runtime: Runtime, high: Watermark) -> tuple[tuple[str, ...], ...]:
+        """The keys of the rows within the lookback of ``high`` (see :mod:`etl.incremental`)."""
+        assert self.watermark_column is not None and self.watermark_lookback is not None
+        connection = runtime.connection(self.connection)
+        query = window_query(
+            connection.vendor,
+            self.relation,
+            self.watermark_column,
+            key=tuple(self.watermark_key),
+            high=high,
+            lookback=self.watermark_lookback,
+        )
+        options = self.reader_options(connection)
+        return call_with_retry(
+            lambda: read_keys(runtime.spark, options, query),
+            policy=self.retry,
+            connection=self.connection,
+            what=f"reading the lookback window of {self.relation}",
+            secrets=(connection.password,),
+        )
+
     def open(self, name: str, context: RunContext) -> SourceRead:
         """The whole relation, or with ``watermark_column`` the rows past the committed
         watermark (see :mod:`etl.watermark`)."""
@@ -288,6 +339,7 @@ class JdbcSource(Strict):
         spark = runtime.spark
         connection = runtime.connection(self.connection)
         options = self.reader_options(connection)
+        vendor = connection.vendor
 
         def attempt(what: str, operation: Callable[[], T]) -> T:
             return call_with_retry(
@@ -305,8 +357,12 @@ class JdbcSource(Strict):
             base.load()
             relation, high = self.relation, None
             if self.watermark_column is not None:
-                high = watermark_bound(spark, options, self.relation, self.watermark_column, since)
-                relation = _incremental_relation(self.relation, self.watermark_column, since, high)
+                mark, lookback = self.watermark_column, self.watermark_lookback
+                bound = bound_query(vendor, self.relation, mark, since, lookback)
+                high = read_bound(spark, options, bound, mark, since)
+                relation = restricted(
+                    self.relation, rows_condition(vendor, mark, since, high, lookback)
+                )
             wanted = self.num_partitions or spark.sparkContext.defaultParallelism
             column = self.partition_column
             if column is None and self.table is not None and wanted > 1:
@@ -326,17 +382,3 @@ class JdbcSource(Strict):
             return reader.option("dbtable", relation).load(), high
 
         return attempt("reading", plan)
-
-
-def _incremental_relation(
-    relation: str, column: str, since: Watermark | None, high: Watermark | None
-) -> str:
-    """``relation`` restricted to ``since < column <= high`` (no row at all when ``high`` is
-    ``None``, i.e. nothing is new)."""
-    if high is None:
-        condition = "1 = 0"
-    else:
-        condition = f"{column} <= {high.literal()}"
-        if since is not None:
-            condition = f"{column} > {since.literal()} AND {condition}"
-    return f"(SELECT * FROM {relation} glueprint_wm WHERE {condition}) glueprint_inc"

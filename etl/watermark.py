@@ -43,16 +43,22 @@ _KEEP = 5
 
 @dataclasses.dataclass(frozen=True)
 class Watermark:
-    """A committed (or pending) high watermark of one source."""
+    """A committed high watermark of one source."""
 
     column: str
-    value: str
-    """The value as SQL text: a number, or a string to quote (``quoted``)."""
+    value: str | None
+    """The value as SQL text: a number, or a string to quote (``quoted``); ``None`` after a
+    first load that found only NULLs."""
     quoted: bool
     seq: int
     run_id: str
+    window: tuple[tuple[str, ...], ...] = ()
+    """With a lookback: the keys of the rows within the lookback of ``value``, published
+    already, which the next load re-reads and drops (see :mod:`etl.incremental`)."""
 
     def literal(self) -> str:
+        if self.value is None:
+            raise StateError(f"watermark of {self.column} has no value to compare with")
         return "'" + self.value.replace("'", "''") + "'" if self.quoted else self.value
 
 
@@ -78,10 +84,11 @@ class WatermarkStore:
             data = json.loads(self._storage.read_text(uri))
             return Watermark(
                 column=str(data["column"]),
-                value=str(data["value"]),
+                value=None if data["value"] is None else str(data["value"]),
                 quoted=bool(data["quoted"]),
                 seq=int(data["seq"]),
                 run_id=str(data["run_id"]),
+                window=tuple(tuple(str(v) for v in key) for key in data.get("window", ())),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise StateError(
@@ -126,9 +133,17 @@ class IncrementalSource(Protocol):
     @property
     def watermark_state(self) -> str | None: ...
 
+    @property
+    def watermark_lookback(self) -> float | None: ...
+
+    @property
+    def watermark_key(self) -> Sequence[str]: ...
+
     def read_since(
         self, runtime: Runtime, since: Watermark | None
     ) -> tuple[DataFrame, Watermark | None]: ...
+
+    def window_keys(self, runtime: Runtime, high: Watermark) -> tuple[tuple[str, ...], ...]: ...
 
 
 @dataclasses.dataclass
@@ -154,6 +169,11 @@ class IncrementalRead:
         since = store.committed(column)
         store.prune()
         frame, high = source.read_since(runtime, since)
+        if source.watermark_lookback:
+            key = tuple(source.watermark_key)
+            frame = _drop_published(frame, key, since.window if since is not None else ())
+            if high is not None and high.value is not None:
+                high = dataclasses.replace(high, window=source.window_keys(runtime, high))
         log.info(
             "source %s: rows past watermark %s up to %s",
             name,
@@ -175,3 +195,19 @@ class IncrementalRead:
         return SourceReport(
             incremental=True, watermark=self.mark.value if self.mark is not None else None
         )
+
+
+def _drop_published(
+    frame: DataFrame, key: tuple[str, ...], published: tuple[tuple[str, ...], ...]
+) -> DataFrame:
+    """``frame`` without the rows whose key an earlier load published (the lookback window)."""
+    if not published:
+        return frame
+    from pyspark.sql import functions as fn
+
+    spark = frame.sparkSession
+    types = {field.name: field.dataType for field in frame.schema.fields}
+    keys = spark.createDataFrame(list(published), ", ".join(f"`{k}` STRING" for k in key))
+    keys = keys.select(*[fn.col(f"`{k}`").cast(types[k]).alias(k) for k in key])
+    kept = frame.join(fn.broadcast(keys), list(key), "left_anti")
+    return kept.select(*[fn.col(f"`{name}`") for name in frame.columns])

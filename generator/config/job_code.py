@@ -50,6 +50,22 @@ def _uses_in(node: ast.AST) -> list[ConnectionUse]:
     ]
 
 
+def incremental_sources(path: Path) -> list[int]:
+    """Lines of the script's sources that read incrementally (``watermark_column=``, or Glue's
+    own ``jobBookmarkKeys``), where two overlapping runs would race for the same state."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    def incremental(node: ast.Call | ast.Dict) -> bool:
+        if isinstance(node, ast.Call):
+            return any(kw.arg == "watermark_column" for kw in node.keywords)
+        return any(_literal(key) == "jobBookmarkKeys" for key in node.keys)
+
+    return sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call | ast.Dict) and incremental(node)
+    )
+
+
 def connection_uses(path: Path) -> list[ConnectionUse]:
     """Every connection reference in the script at ``path``, in source order.
 

@@ -18,6 +18,7 @@ from generator.config.catalog import (
     version_key,
 )
 from generator.config.errors import Problem
+from generator.config.job_code import incremental_sources
 from generator.config.schema import GlueprintConfig, JobConfig
 from generator.config.secrets import find_secret
 
@@ -29,6 +30,7 @@ def job_problems(config: GlueprintConfig, base_dir: Path) -> Iterator[Problem]:
     for i, job in enumerate(config.jobs):
         path = f"jobs[{i}]"
         yield from _script(job, base_dir, path)
+        yield from _concurrent_incremental(job, base_dir, path)
         yield from _job_connections(config, job, known, path)
         yield from _job_capacity(job, path)
         yield from _job_arguments(job, path)
@@ -47,6 +49,25 @@ def _script(job: JobConfig, base_dir: Path, path: str) -> Iterator[Problem]:
             f"{path}.script",
             f"{script} does not exist",
             "create it (glueprint new-job) or fix the path (relative to the config)",
+        )
+
+
+def _concurrent_incremental(job: JobConfig, base_dir: Path, path: str) -> Iterator[Problem]:
+    """Two runs of an incremental job at once would race for its watermark and outputs."""
+    if job.max_concurrent_runs == 1 or job.concurrent_incremental_runs:
+        return
+    try:
+        lines = incremental_sources(base_dir / job.script)
+    except (OSError, SyntaxError):
+        return  # _script reports a missing script; `glueprint check` a broken one
+    if lines:
+        yield Problem(
+            f"{path}.max_concurrent_runs",
+            f"{job.max_concurrent_runs} concurrent runs, but {job.script} reads incrementally "
+            f"(line {lines[0]}): overlapping runs would race for one watermark (the second "
+            "stops on the job's lease)",
+            "set max_concurrent_runs: 1, or concurrent_incremental_runs: true if the runs "
+            "write different outputs",
         )
 
 

@@ -183,6 +183,10 @@ class JobConfig(StrictModel):
     timeout_minutes: Annotated[int, Field(ge=1, le=2880)] = 60
     max_retries: Annotated[int, Field(ge=0, le=10)] = 0
     max_concurrent_runs: Annotated[int, Field(ge=1, le=1000)] = 1
+    concurrent_incremental_runs: bool = False
+    """Allow max_concurrent_runs > 1 for a job whose code reads incrementally (a watermark):
+    such runs never publish at once (the second stops on the job's lease), so this only makes
+    sense for jobs whose runs write different outputs (a sink path with an argument in it)."""
     connections: list[ResourceName] | None = None
     """Connections the job uses, in failover order; default: every connection in the config."""
     bookmarks: bool = True

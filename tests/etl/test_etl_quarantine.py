@@ -9,6 +9,8 @@ from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 
 from etl import DataQualityError, OptionError, Quarantine, S3Sink, S3Source, SourceStats, job
+from etl import quarantine as quarantine_module
+from etl import sources as sources_module
 from etl.job import Job
 from etl.profile import LocalProfile
 from etl.testing import local_profile, run_local
@@ -139,3 +141,31 @@ def test_quarantine_options_are_checked() -> None:
             "s3://b/p", format="csv", schema=SCHEMA, quarantine=Quarantine(), options={"mode": "x"}
         )
     assert SourceStats(3, 2, 1).quarantine is None
+
+
+@pytest.mark.spark
+def test_a_row_the_parser_loses_fails_the_job(
+    spark: SparkSession, profile: LocalProfile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The input is counted from the files' lines, apart from the parser, so a record the
+    parser drops (simulated at the one seam between parsing and accounting) is caught."""
+    _write(tmp_path, "a.csv", CSV)
+    _write(tmp_path, "b.csv", "id,amount,name\n\n6,6.5,f\n")  # a blank line is no record
+    original = quarantine_module.read_permissive
+
+    def losing_row_4(frame: DataFrame, *args: object, **kwargs: object) -> object:
+        return original(frame.where("id IS NULL OR id <> 4"), *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sources_module, "read_permissive", losing_row_4)
+    with pytest.raises(
+        DataQualityError,
+        match=r"^source 'raw': the files hold 6 records but the parser returned 2 rows and "
+        r"quarantined 3: 1 went missing$",
+    ):
+        run_local(_copy("csv", Quarantine()), spark, profile)
+    assert not (tmp_path / "lake" / "out").exists() or not list(
+        (tmp_path / "lake" / "out").glob("*.parquet")
+    )
+    monkeypatch.undo()
+    result = run_local(_copy("csv", Quarantine()), spark, profile)
+    assert result.sources["raw"] == SourceStats(6, 3, 3, result.sources["raw"].quarantine)

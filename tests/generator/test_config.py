@@ -437,3 +437,20 @@ def test_missing_file_is_an_error(tmp_path: Path) -> None:
 def test_all_problems_are_reported_at_once() -> None:
     found = problems(variant(("jobs.0.workers", 1), ("jobs.0.connections", ["nope"])))
     assert {p for p, _, _ in found} >= {"jobs[0].workers", "jobs[0].connections[0]"}
+
+
+def test_concurrent_runs_of_an_incremental_job_need_the_opt_in() -> None:
+    job = {"name": "load", "script": "jobs/incremental.py", "max_concurrent_runs": 3}
+    data = variant(("jobs", [job]))
+    with pytest.raises(ConfigError) as info:
+        parse(data, CONFIGS)
+    found = [(p.path, p.message) for p in info.value.problems]
+    assert found == [
+        (
+            "jobs[0].max_concurrent_runs",
+            "3 concurrent runs, but jobs/incremental.py reads incrementally (line 7): "
+            "overlapping runs would race for one watermark (the second stops on the job's lease)",
+        )
+    ]
+    assert parse(variant(("jobs", [{**job, "concurrent_incremental_runs": True}])), CONFIGS)
+    assert parse(variant(("jobs", [{**job, "max_concurrent_runs": 1}])), CONFIGS)
