@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.common import BenchError, Settings, bench_spark
 from bench.timing import Section, console
 
-SUITES = ("jdbc", "overhead", "testloop", "generator")
+SUITES = ("jdbc", "overhead", "testloop", "generator", "publish")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +93,10 @@ def _run(settings: Settings, suites: list[str], sweep: bool) -> list[Section]:
         from bench import generator_scale
 
         sections.extend(generator_scale.run(settings))
+    if "publish" in suites:
+        from bench import publish
+
+        sections.append(publish.run(settings))
     return sections
 
 

@@ -118,8 +118,9 @@ class Journal:
 class Publisher:
     """The journal directory of one job (under its first sink) and the steps it records."""
 
-    def __init__(self, runtime: Runtime, home: str) -> None:
+    def __init__(self, runtime: Runtime, home: str, parallel: int = PARALLEL_MOVES) -> None:
         self.runtime = runtime
+        self.parallel = parallel
         self.state_dir = f"{runtime.path(home).rstrip('/')}/{STATE_DIR}"
         self._storage = runtime.storage(self.state_dir)
 
@@ -162,7 +163,7 @@ class Publisher:
         for output in journal.outputs:
             storage = self.runtime.storage(output.location)
             move = functools.partial(_move_once, storage) if resumed else storage.move
-            with concurrent.futures.ThreadPoolExecutor(PARALLEL_MOVES) as pool:
+            with concurrent.futures.ThreadPoolExecutor(self.parallel) as pool:
                 for done in [pool.submit(move, src, dst) for src, dst in output.moves]:
                     done.result()
             if output.deletes:

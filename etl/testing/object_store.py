@@ -13,7 +13,8 @@ offers only what S3 offers through :class:`etl.storage.Storage`:
 * ``create_text`` is a conditional put (``If-None-Match: *``), the one atomic create-once;
 * one handle per bucket: a path in another bucket is refused, as S3A and EMRFS refuse it;
 * every operation is counted (:attr:`ObjectStore.operations`, by kind in :attr:`counts`); a
-  list or batch delete counts once per 1,000 keys, as S3 pages them.
+  list or batch delete counts once per 1,000 keys, as S3 pages them; ``latency`` makes each
+  request take that long, for benchmarks.
 
 ``crash_after(k)`` makes the store die after its k-th operation from then on: that operation
 completes, it and every later call raise :class:`Crashed`, and nothing after it reaches storage,
@@ -25,8 +26,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import shutil
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -51,6 +54,9 @@ class ObjectStore:
     """Buckets as directories under ``root``; see the module doc."""
 
     root: Path
+    latency: float = 0.0
+    """Seconds each request takes (S3's are tens of milliseconds), for benchmarks; requests
+    from several threads wait at the same time, as S3's do."""
     operations: int = 0
     counts: Counter[str] = dataclasses.field(default_factory=Counter)
     _crash_at: int | None = None
@@ -78,21 +84,27 @@ class ObjectStore:
                 raise Crashed(f"the process died after operation {self.operations}")
             self.operations += units
             self.counts[kind] += units
+        if self.latency:
+            time.sleep(self.latency)
 
     def bucket(self, uri: str) -> Storage:
         """The handle for the bucket holding ``uri`` (``file://<root>/<bucket>/...``)."""
         return _Bucket(self, self._bucket_dir(self._local(uri)))
 
     def _local(self, uri: str) -> Path:
-        path = Path(uri.removeprefix("file:").lstrip("/"))
-        path = Path("/") / path
-        if self.root.resolve() not in path.resolve().parents:
+        """The file behind ``uri``: keys are names, so no link is followed and ``..`` is
+        resolved as text."""
+        path = Path(os.path.normpath("/" + uri.removeprefix("file:").lstrip("/")))
+        root = self._root()
+        if path == root or not path.is_relative_to(root):
             raise ValueError(f"{uri} is not under the object store at {self.root}")
         return path
 
+    def _root(self) -> Path:
+        return Path(os.path.realpath(self.root))
+
     def _bucket_dir(self, path: Path) -> Path:
-        relative = path.resolve().relative_to(self.root.resolve())
-        return self.root.resolve() / relative.parts[0]
+        return self._root() / path.relative_to(self._root()).parts[0]
 
 
 class _Bucket:
@@ -103,8 +115,8 @@ class _Bucket:
         self._dir = directory
 
     def _path(self, uri: str) -> Path:
-        path = self._store._local(uri).resolve()
-        if self._dir != path and self._dir not in path.parents:
+        path = self._store._local(uri)
+        if path != self._dir and not path.is_relative_to(self._dir):
             raise ValueError(f"Wrong FS: {uri}, expected bucket {self._dir.name}")
         return path
 
@@ -119,12 +131,11 @@ class _Bucket:
             return []
         return sorted(p for p in path.rglob("*") if p.is_file())
 
-    def _prune(self, path: Path) -> None:
-        """Remove directories left empty: S3 has no empty prefixes."""
-        parent = path.parent
-        while parent != self._dir and parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
-            parent = parent.parent
+    def _prune(self, directory: Path) -> None:
+        """Remove ``directory`` and its parents while empty: S3 has no empty prefixes."""
+        while directory != self._dir and directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+            directory = directory.parent
 
     def list(self, prefix: str) -> list[str]:
         found = self._objects(self._path(prefix))
@@ -170,30 +181,31 @@ class _Bucket:
         temporary.replace(dst)  # the copied object appears whole
         self._store._count("delete")
         src.unlink()
-        self._prune(src)
+        self._prune(src.parent)
 
     def delete(self, uri: str) -> None:
         self._store._count("delete")
         path = self._path(uri)
         if path.is_file():
             path.unlink()
-            self._prune(path)
+            self._prune(path.parent)
 
     def delete_all(self, uris: Iterable[str]) -> None:
         paths = [self._path(uri) for uri in uris]
         for start in range(0, len(paths), _PAGE):
             self._store._count("delete-batch")
-            for path in paths[start : start + _PAGE]:
-                if path.is_file():
-                    path.unlink()
-                    self._prune(path)
+            batch = [path for path in paths[start : start + _PAGE] if path.is_file()]
+            for path in batch:
+                path.unlink()
+            for parent in {path.parent for path in batch}:
+                self._prune(parent)
 
     def delete_prefix(self, prefix: str) -> None:
         self.delete_all(self.list(prefix))
         path = self._path(prefix)
         if path.is_dir() and not self._objects(path):
             shutil.rmtree(path)  # empty directories only: nothing S3 would show
-            self._prune(path)
+            self._prune(path.parent)
 
 
 class ObjectStoreRuntime:

@@ -123,8 +123,8 @@ def run_job(script: Path, work: Path, url: str, table: str) -> Figures:
     from pyspark.sql import functions as fn
 
     from etl import LocalProfile, SparkRuntime
+    from etl.loading import load_job
     from etl.profile import LocalConnection
-    from etl.testing import load_job
 
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
