@@ -1,18 +1,36 @@
-"""Where the CLI prints, and how a failed command reports itself (one line, no traceback)."""
+"""Where the CLI prints, and how a failed command reports itself (one line, no traceback).
+
+Two rules for everything printed: text from the user or AWS (names, addresses such as
+``aws_route.this["a"]``, ARNs, paths, hints such as ``pip install 'glueprint[emulator]'``) is
+printed literally, never read as console markup; and tables wrap long cells instead of cutting
+them, because those are what a user copies.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from generator.config.errors import ConfigError
 from generator.config.loader import LoadedConfig, load_config, load_default
 
-out_console = Console()
-err_console = Console(stderr=True)
+out_console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
+"""No emoji codes: a Secrets Manager ARN's ``:secret:`` must not turn into a picture."""
+
+
+def table(title: str | None, columns: Sequence[str], *, right: Sequence[str] = ()) -> Table:
+    """A table whose cells wrap (never end in "…") at any terminal width; columns named in
+    ``right`` are right-aligned (numbers)."""
+    made = Table(title=title, show_lines=True)
+    for column in columns:
+        made.add_column(column, overflow="fold", justify="right" if column in right else "left")
+    return made
 
 
 class CommandError(click.ClickException):

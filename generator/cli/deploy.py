@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
+from rich.markup import escape
 
-from generator.cli.console import CommandError, InputError, load_or_exit, out_console
+from generator.cli.console import CommandError, InputError, load_or_exit, out_console, table
 from generator.shipping import aws
 from generator.shipping.deploy import Change, DeployError, Deployment, Stack, select_jobs
 from generator.terraform.runner import Terraform, TerraformError
@@ -110,16 +110,17 @@ def deploy(
 
 def _report(changes: list[Change], title: str, dry_run: bool) -> None:
     verb = "would " if dry_run else ""
-    table = Table(title=title)
-    for column in ("target", "action", "detail"):
-        table.add_column(column, overflow="fold")
+    shown = table(title, ("target", "action", "detail"))
     for change in changes:
         action = change.action if change.action == "unchanged" else verb + change.action
-        table.add_row(change.target, f"[{ACTION_STYLE[change.action]}]{action}[/]", change.detail)
-    out_console.print(table)
+        style = ACTION_STYLE[change.action]
+        shown.add_row(escape(change.target), f"[{style}]{action}[/]", escape(change.detail))
+    out_console.print(shown)
     counts = ", ".join(
         f"{sum(c.action == action for c in changes)} {action}" for action in ACTION_STYLE
     )
     out_console.print(
-        f"{counts}{'; dry run, nothing was written' if dry_run else ''}", highlight=False
+        f"{counts}{'; dry run, nothing was written' if dry_run else ''}",
+        highlight=False,
+        markup=False,
     )

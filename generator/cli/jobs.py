@@ -13,12 +13,18 @@ from pathlib import Path
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from etl.errors import EtlError
 from etl.loading import load_job
 from etl.options import did_you_mean
-from generator.cli.console import CommandError, InputError, err_console, load_or_exit, out_console
+from generator.cli.console import (
+    CommandError,
+    InputError,
+    err_console,
+    load_or_exit,
+    out_console,
+    table,
+)
 from generator.config.errors import ConfigError
 from generator.config.job_code import connection_uses
 from generator.config.loader import parse_text
@@ -116,12 +122,17 @@ def new_job(
             raise InputError("the new job entry is invalid:\n" + "\n".join(problems)) from None
         raise
     out_console.print(
-        f"[green]created[/] {spec.script}, {spec.test}; added job [bold]{name}[/] to "
-        f"{config_path} with connections {', '.join(attached) or '(none)'}"
+        f"[green]created[/] {escape(spec.script)}, {escape(spec.test)}; added job "
+        f"[bold]{escape(name)}[/] to {escape(str(config_path))} with connections "
+        f"{escape(', '.join(attached) or '(none)')}",
+        soft_wrap=True,
     )
     out_console.print(
-        f"next: edit the transform, then `pytest {spec.test}` and "
-        f"`glueprint run {spec.script} --local`"
+        escape(
+            f"next: edit the transform, then `pytest {spec.test}` and "
+            f"`glueprint run {spec.script} --local`"
+        ),
+        soft_wrap=True,
     )
 
 
@@ -284,9 +295,7 @@ def check(config_path: Path) -> None:
     loaded = load_or_exit(config_path)
     config = loaded.config
     defined = {c.name: c.type for c in config.connections}
-    table = Table()
-    for column in ("job", "uses", "attached", "status"):
-        table.add_column(column, overflow="fold")
+    shown = table(None, ("job", "uses", "attached", "status"))
     problems: list[str] = []
     for job in config.jobs:
         attached = config.job_connections(job)
@@ -295,7 +304,7 @@ def check(config_path: Path) -> None:
             uses = connection_uses(script)
         except (OSError, SyntaxError) as exc:
             problems.append(f"job {job.name}: cannot read {job.script}: {exc}")
-            table.add_row(job.name, "?", ", ".join(attached), "[red]unreadable[/]")
+            shown.add_row(escape(job.name), "?", escape(", ".join(attached)), "[red]unreadable[/]")
             continue
         status = "[green]ok[/]"
         for use in uses:
@@ -315,8 +324,13 @@ def check(config_path: Path) -> None:
         if any(p.startswith(f"job {job.name} ") for p in problems):
             status = "[red]missing connection[/]"
         names = sorted({u.name or "<dynamic>" for u in uses})
-        table.add_row(job.name, ", ".join(names) or "-", ", ".join(attached) or "-", status)
-    out_console.print(table)
+        shown.add_row(
+            escape(job.name),
+            escape(", ".join(names) or "-"),
+            escape(", ".join(attached) or "-"),
+            status,
+        )
+    out_console.print(shown)
     if problems:
         raise InputError("\n".join([f"{len(problems)} problem(s):", *problems]))
     out_console.print(

@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
+from rich.markup import escape
 
 from generator import __version__
-from generator.cli.console import InputError, err_console, load_or_exit, out_console
+from generator.cli.console import InputError, err_console, load_or_exit, out_console, table
 from generator.cli.deploy import deploy
 from generator.cli.jobs import check, new_job, run
 from generator.cli.stack import apply, plan, verify
@@ -74,27 +74,32 @@ def generate(config: Path | None, out: Path, force: bool) -> None:
         ) from None
 
     counts = resource_counts(rendered.files, rendered.modules)
-    table = Table(title=f"{loaded.config.project}: Terraform modules in {out}")
-    table.add_column("module")
-    table.add_column("resource blocks", justify="right")
+    modules = table(
+        escape(f"{loaded.config.project}: Terraform modules in {out}"),
+        ("module", "resource blocks"),
+        right=("resource blocks",),
+    )
     for module, count in counts.items():
-        table.add_row(module, str(count))
-    out_console.print(table)
+        modules.add_row(escape(module), str(count))
+    out_console.print(modules)
 
-    endpoints = Table(title="Interface endpoints (S3 is always a free gateway endpoint)")
-    endpoints.add_column("service")
-    endpoints.add_column("why")
+    endpoints = table(
+        "Interface endpoints (S3 is always a free gateway endpoint)", ("service", "why")
+    )
     for endpoint in loaded.layout.endpoints:
-        endpoints.add_row(endpoint.service, "; ".join(endpoint.reasons))
+        endpoints.add_row(escape(endpoint.service), escape("; ".join(endpoint.reasons)))
     if not loaded.layout.endpoints:
         endpoints.add_row("-", "no job calls an AWS API other than S3")
     out_console.print(endpoints)
     for warning in loaded.layout.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     out_console.print(
-        f"{len(result.written)} file(s) written, {len(result.unchanged)} unchanged, "
-        f"{len(result.removed)} removed. Next: cd {out} && terraform init && terraform plan",
+        escape(
+            f"{len(result.written)} file(s) written, {len(result.unchanged)} unchanged, "
+            f"{len(result.removed)} removed. Next: cd {out} && terraform init && terraform plan"
+        ),
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -129,12 +134,14 @@ def init(directory: Path, force: bool) -> None:
         f"Wrote {directory / 'glueprint.yaml'}; render it with "
         f"`glueprint generate --config {directory / 'glueprint.yaml'}`.",
         highlight=False,
+        markup=False,
     )
     glue = tested_glue_version(config)
     out_console.print(
         f"Local tests: in a Python {GLUE_RELEASES[glue].python} virtualenv, `pip install -r "
         f"{directory / REQUIREMENTS_FILE}` (the pyspark of Glue {glue}, which the jobs run on).",
         highlight=False,
+        markup=False,
         soft_wrap=True,
     )
 
@@ -222,6 +229,7 @@ def package(out: Path) -> None:
         f"{out / ARCHIVE_NAME}: {len(archive)} bytes, sha256 {digest}; "
         "upload it to S3 and pass its URI as --extra-py-files",
         highlight=False,
+        markup=False,
     )
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from generator.cli.console import CommandError, err_console, out_console
+from generator.cli.console import CommandError, err_console, out_console, table
 from generator.terraform.emulator import Emulator, EmulatorUnavailableError
 from generator.terraform.plan import Plan
 from generator.terraform.runner import Event, Terraform, TerraformError
@@ -79,7 +79,10 @@ def planned(terraform: Terraform) -> Plan:
             if event.type == "planned_change":
                 changes += 1
                 progress.update(
-                    task, description=f"terraform plan: {changes} changes, {event.resource or ''}"
+                    task,
+                    description=escape(
+                        f"terraform plan: {changes} changes, {event.resource or ''}"
+                    ),
                 )
 
         terraform.plan(PLAN_FILE, on_event)
@@ -103,20 +106,17 @@ def report(results: list[Result], as_json: bool) -> None:
         ]
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return
-    table = Table(title="glueprint verify", show_lines=True)
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("details")
+    verified = table("glueprint verify", ("check", "result", "details"))
     for r in results:
         if r.passed:
-            details = "; ".join(r.notes)
-            table.add_row(r.check.title, "[green]pass[/]", details)
+            verified.add_row(escape(r.check.title), "[green]pass[/]", escape("; ".join(r.notes)))
         else:
             details = (
-                "\n".join(r.failures) + f"\n[dim]why:[/] {r.check.why}\n[dim]fix:[/] {r.check.fix}"
+                escape("\n".join(r.failures))
+                + f"\n[dim]why:[/] {escape(r.check.why)}\n[dim]fix:[/] {escape(r.check.fix)}"
             )
-            table.add_row(r.check.title, "[red]FAIL[/]", details)
-    out_console.print(table)
+            verified.add_row(escape(r.check.title), "[red]FAIL[/]", details)
+    out_console.print(verified)
     failed = sum(not r.passed for r in results)
     out_console.print(f"{len(results) - failed} passed, {failed} failed", highlight=False)
 
@@ -189,12 +189,13 @@ def apply(stack: Path, emulator: bool) -> None:
         if emu is not None:
             region = _region(the_plan)
             findings = check_topology(lambda service: emu.client(service, region), outputs)
-            table = Table(title="Topology read back from the emulated account")
-            for column in ("check", "result", "detail"):
-                table.add_column(column)
+            topology = table(
+                "Topology read back from the emulated account", ("check", "result", "detail")
+            )
             for f in findings:
-                table.add_row(f.check, "[green]ok[/]" if f.ok else "[red]FAIL[/]", f.detail)
-            out_console.print(table)
+                status = "[green]ok[/]" if f.ok else "[red]FAIL[/]"
+                topology.add_row(escape(f.check), status, escape(f.detail))
+            out_console.print(topology)
             if not all(f.ok for f in findings):
                 raise StackError("the applied topology is not what the plan promised")
 
@@ -215,7 +216,9 @@ def _apply_with_progress(terraform: Terraform, the_plan: Plan) -> None:
 
         def on_event(event: Event) -> None:
             if event.type in ("apply_start", "apply_progress") and event.resource:
-                progress.update(task, description=f"{event.action or 'applying'} {event.resource}")
+                progress.update(
+                    task, description=escape(f"{event.action or 'applying'} {event.resource}")
+                )
             elif event.type == "apply_complete":
                 progress.advance(task)
 
@@ -223,12 +226,11 @@ def _apply_with_progress(terraform: Terraform, the_plan: Plan) -> None:
 
 
 def _print_outputs(outputs: dict[str, Any]) -> None:
-    table = Table(title="Stack outputs")
-    table.add_column("output")
-    table.add_column("value")
+    shown = table("Stack outputs", ("output", "value"))
     for name, value in sorted(outputs.items()):
-        table.add_row(name, value if isinstance(value, str) else json.dumps(value, indent=1))
-    out_console.print(table)
+        text = value if isinstance(value, str) else json.dumps(value, indent=1)
+        shown.add_row(escape(name), escape(text))
+    out_console.print(shown)
 
 
 def _region(the_plan: Plan) -> str:

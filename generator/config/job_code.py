@@ -54,6 +54,7 @@ def incremental_sources(path: Path) -> list[int]:
     """Lines of the script's sources that read incrementally (``watermark_column=``, or Glue's
     own ``jobBookmarkKeys``), where two overlapping runs would race for the same state."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
     def incremental(node: ast.Call | ast.Dict) -> bool:
         if isinstance(node, ast.Call):
             return any(kw.arg == "watermark_column" for kw in node.keywords)
