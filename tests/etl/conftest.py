@@ -1,6 +1,7 @@
 """Shared fixtures of the etl tests: the PostgreSQL driver on the session classpath, the real
-PostgreSQL started by .ci/run, and a throwaway cluster that fault tests may stop and start
-(each skipped outside CI when its tooling is absent, a failure in CI)."""
+PostgreSQL (CI's, else a throwaway server of the session's own: tests/postgres.py), and a
+throwaway cluster that fault tests may stop and start (each skipped outside CI when its tooling
+is absent, with the command that installs it; a failure in CI)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
 
 from etl.profile import LocalConnection, LocalProfile
+from tests import postgres
 
 PG_JAR = Path("/usr/share/java/postgresql.jar")
 CONNECTION = "my-rds-vpc-connection"
@@ -30,16 +33,26 @@ def spark_conf() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
-    url = os.environ.get("GLUEPRINT_TEST_PG_URL")
-    if not url:
-        reason = 'GLUEPRINT_TEST_PG_URL is not set; run `eval "$(.ci/postgres.sh start)"`'
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+def pg_url() -> Iterator[str]:
+    """``$GLUEPRINT_TEST_PG_URL`` (CI's server), else a throwaway server of the session's own
+    (tests/postgres.py), with Spark's PostgreSQL JDBC driver."""
     if not PG_JAR.is_file():
-        pytest.fail(f"PostgreSQL JDBC driver missing at {PG_JAR} (libpostgresql-jdbc-java)")
-    return url
+        _unavailable(
+            f"Spark's PostgreSQL JDBC driver is missing at {PG_JAR}: "
+            "apt-get install libpostgresql-jdbc-java"
+        )
+    url = os.environ.get("GLUEPRINT_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    try:
+        server = postgres.start()
+    except postgres.PostgresUnavailableError as exc:
+        _unavailable(str(exc))
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -95,7 +108,7 @@ def pg_profile(pg_connection: LocalConnection) -> LocalProfile:
     return LocalProfile(connections={CONNECTION: pg_connection})
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(reason)
     pytest.skip(reason)
