@@ -27,7 +27,9 @@ CHECKOV_VERSION = "3.3.30"
 def tests(session: nox.Session) -> None:
     """Unit and integration tests (real terraform, Spark, PostgreSQL and the AWS emulator)."""
     session.install("-e", ".[dev]")
-    session.run("pytest", *session.posargs)
+    # One worker per core: the emulator tests mostly wait (RDS takes ~80 s to "create"), the
+    # Spark and Terraform tests compute. Groups keep tests that share a module fixture together.
+    session.run("pytest", "-n", "auto", "--dist", "loadgroup", *session.posargs)
 
 
 @nox.session

@@ -97,7 +97,11 @@ def pg_connection(pg_jdbc_url: str, pg_env: dict[str, str]) -> LocalConnection:
 def pg_table(psql: Callable[[str], str], request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh table name in schema ``etl_test`` for this test, dropped afterwards."""
     name = "etl_test.t_" + re.sub(r"\W", "_", request.node.name.lower())[-50:]
-    psql(f"CREATE SCHEMA IF NOT EXISTS etl_test; DROP TABLE IF EXISTS {name}")
+    # One transaction, serialised by an advisory lock: parallel test workers share the server.
+    psql(
+        "SELECT pg_advisory_xact_lock(4711); CREATE SCHEMA IF NOT EXISTS etl_test;"
+        f"DROP TABLE IF EXISTS {name}"
+    )
     yield name
     psql(f"DROP TABLE IF EXISTS {name}")
 

@@ -32,7 +32,8 @@ from generator.terraform.runner import Terraform
 from tests.conftest import CONFIGS
 from tests.conftest import Terraform as TerraformFixture
 
-pytestmark = [pytest.mark.terraform, pytest.mark.emulator]
+# One worker runs this module (pytest -n): its tests share one stack applied to the emulator.
+pytestmark = [pytest.mark.terraform, pytest.mark.emulator, pytest.mark.xdist_group("deploy")]
 
 REGION = "eu-west-2"
 WHEEL = "tinyfmt-1.0.0-py3-none-any.whl"
