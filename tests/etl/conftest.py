@@ -1,5 +1,5 @@
 """Shared fixtures of the etl tests: the PostgreSQL driver on the session classpath, the real
-PostgreSQL (CI's, else a throwaway server of the session's own: tests/postgres.py), and a
+PostgreSQL (CI's, else a throwaway server of the session's own: throwaway_postgres.py), and a
 throwaway cluster that fault tests may stop and start (each skipped outside CI when its tooling
 is absent, with the command that installs it; a failure in CI)."""
 
@@ -18,9 +18,9 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
+import throwaway_postgres as postgres
 
 from etl.profile import LocalConnection, LocalProfile
-from tests import postgres
 
 PG_JAR = Path("/usr/share/java/postgresql.jar")
 CONNECTION = "my-rds-vpc-connection"
@@ -35,7 +35,7 @@ def spark_conf() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """``$GLUEPRINT_TEST_PG_URL`` (CI's server), else a throwaway server of the session's own
-    (tests/postgres.py), with Spark's PostgreSQL JDBC driver."""
+    (throwaway_postgres.py), with Spark's PostgreSQL JDBC driver."""
     if not PG_JAR.is_file():
         _unavailable(
             f"Spark's PostgreSQL JDBC driver is missing at {PG_JAR}: "
