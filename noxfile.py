@@ -137,8 +137,8 @@ def _python(version: str) -> str:
 def matrix(session: nox.Session, pyspark: str) -> None:
     """tests/etl on each Glue version's Python and pyspark, e.g. `nox -s 'matrix(glue="4.0")'`.
 
-    Needs GLUEPRINT_TEST_PG_URL (`eval "$(.ci/postgres.sh start)"`); set CI=true so a missing
-    service fails instead of skipping.
+    Uses the PostgreSQL GLUEPRINT_TEST_PG_URL names, else starts a throwaway one; set CI=true
+    so a missing tool fails instead of skipping.
     """
     session.install(".[test]", pyspark)
     session.run("pytest", "tests/etl", *session.posargs)

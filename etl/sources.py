@@ -124,11 +124,13 @@ class S3Source(Strict):
             ),
         )
 
+    @property
+    def reader_options(self) -> dict[str, str]:
+        """The reader's options: csv files have a header unless ``options`` say otherwise."""
+        return {"header": "true", **self.options} if self.format == "csv" else dict(self.options)
+
     def _reader(self, runtime: Runtime) -> Any:
-        reader = runtime.spark.read.format(self.format)
-        if self.format == "csv":
-            reader = reader.option("header", "true")
-        return reader.options(**self.options)
+        return runtime.spark.read.format(self.format).options(**self.reader_options)
 
     def read(self, runtime: Runtime) -> DataFrame:
         """Read strictly (FAILFAST); inside a job, :meth:`open` applies the quarantine."""
@@ -169,13 +171,12 @@ class S3Source(Strict):
         if self.partition_filter:
             frame = frame.where(self.partition_filter)
             raw = raw.where(self.partition_filter)
-        options = {"header": "true", **self.options} if self.format == "csv" else self.options
         return read_permissive(
             frame,
             self.format,
             expected,
             dict(self.options),
-            records=raw_records(raw, self.format, dict(options)),
+            records=raw_records(raw, self.format, self.reader_options),
             quarantine=self.quarantine,
             source=name,
             context=context,
