@@ -21,15 +21,17 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "tests"]
 
 CHECKOV_VERSION = "3.3.30"
+# Two pytest workers per core: the emulator tests mostly wait (the AWS provider polls the emulated
+# RDS for minutes) and Spark jobs wait on their JVM, so a waiting worker leaves its core to
+# another. Groups (xdist_group) keep tests that share one emulator apply on one worker.
+PARALLEL = ("-n", str(2 * (os.cpu_count() or 1)), "--dist", "loadgroup")
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit and integration tests (real terraform, Spark, PostgreSQL and the AWS emulator)."""
     session.install("-e", ".[dev]")
-    # One worker per core: the emulator tests mostly wait (RDS takes ~80 s to "create"), the
-    # Spark and Terraform tests compute. Groups keep tests that share a module fixture together.
-    session.run("pytest", "-n", "auto", "--dist", "loadgroup", *session.posargs)
+    session.run("pytest", *PARALLEL, *session.posargs)
 
 
 @nox.session
@@ -141,7 +143,7 @@ def matrix(session: nox.Session, pyspark: str) -> None:
     so a missing tool fails instead of skipping.
     """
     session.install(".[test]", pyspark)
-    session.run("pytest", "tests/etl", *session.posargs)
+    session.run("pytest", "tests/etl", *PARALLEL, *session.posargs)
 
 
 @nox.session

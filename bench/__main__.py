@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat (CI)")
     parser.add_argument("--only", nargs="+", choices=SUITES, default=list(SUITES))
     parser.add_argument("--repeats", type=int, help="timed repeats (default 5, smoke 1)")
+    parser.add_argument("--jdbc-rows", type=int, help="rows of the JDBC tables (default 5,000,000)")
     parser.add_argument(
         "--jdbc-sweep",
         action="store_true",
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.smoke_run(work) if args.smoke else Settings(smoke=False, work_dir=work)
         if args.repeats:
             settings = _replace(settings, repeats=args.repeats)
+        if args.jdbc_rows:
+            settings = _replace(settings, jdbc_rows=args.jdbc_rows)
         if args.no_unit_suite:
             settings = _replace(settings, unit_suite=False)
         try:
@@ -79,7 +82,7 @@ def _run(settings: Settings, suites: list[str], sweep: bool) -> list[Section]:
         spark = bench_spark(settings.work_dir)
         try:
             if "jdbc" in suites:
-                sections.append(jdbc_extract.run(settings, spark, sweep))
+                sections.extend(jdbc_extract.run(settings, spark, sweep))
                 sections.append(jdbc_extract.write_note())
             if "overhead" in suites:
                 sections.append(job_overhead.run(settings, spark))

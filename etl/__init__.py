@@ -5,6 +5,7 @@ Importing etl needs only the standard library and boto3; pyspark is imported whe
 and ``awsglue`` only on Glue.
 """
 
+from etl.catalog_source import CatalogSource
 from etl.connections import JdbcConnection
 from etl.errors import (
     ArgumentError,
@@ -26,6 +27,7 @@ from etl.sources import JdbcSource, S3Source
 
 __all__ = [
     "ArgumentError",
+    "CatalogSource",
     "ConnectionResolutionError",
     "DataQualityError",
     "EtlError",

@@ -15,7 +15,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from etl.errors import ArgumentError
 from etl.options import did_you_mean
@@ -121,6 +121,8 @@ def bind_arguments(spec: type[Any] | None, raw: Mapping[str, str]) -> Any:
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
+T = TypeVar("T")
+
 
 def argument_values(args: Any) -> dict[str, str]:
     """String form of bound arguments, for ``${name}`` placeholders in sources and sinks."""
@@ -133,6 +135,11 @@ def argument_values(args: Any) -> dict[str, str]:
     }
 
 
+def has_placeholder(text: str) -> bool:
+    """Whether ``text`` holds a ``${name}`` placeholder: its value is checked once bound."""
+    return _PLACEHOLDER.search(text) is not None
+
+
 def substitute(text: str, values: Mapping[str, str], where: str) -> str:
     """Replace ``${name}`` with the job argument ``name``; an unknown name is an error.
 
@@ -142,10 +149,45 @@ def substitute(text: str, values: Mapping[str, str], where: str) -> str:
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
+            known = ", ".join(sorted(values)) or "(none)"
             raise ArgumentError(
-                f"{where}: placeholder ${{{name}}} has no job argument{did_you_mean(name, values)}"
-                " (declare it in the job's arguments dataclass, with a value or a default)"
+                f"{where}: placeholder ${{{name}}} has no job argument{did_you_mean(name, values)};"
+                f" arguments with a value: {known}. Declare it in the job's arguments dataclass"
+                " and pass it (--name value) or give it a default"
             )
         return values[name]
 
     return _PLACEHOLDER.sub(replace, text)
+
+
+def bind_placeholders(options: T, values: Mapping[str, str]) -> T:
+    """A copy of the option dataclass ``options`` (a source or a sink) with ``${name}``
+    replaced in every string it holds: string fields, each element of a list of strings, the
+    values of a mapping, and the fields of nested option dataclasses (``Quarantine``).
+
+    One walk over the fields, so that every string option is templatable and none is missed
+    silently.  The copy is made with ``dataclasses.replace``, so the class validates the
+    substituted values exactly as it validates literal ones.
+    """
+    bound: T = _bind(options, values, type(options).__name__)
+    return bound
+
+
+def _bind(value: Any, values: Mapping[str, str], where: str) -> Any:
+    if isinstance(value, str):
+        return substitute(value, values, where)
+    if isinstance(value, Mapping):
+        return {k: _bind(v, values, f"{where}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_bind(v, values, f"{where}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for field in dataclasses.fields(value):
+            if not field.init:
+                continue
+            current = getattr(value, field.name)
+            bound = _bind(current, values, f"{where}.{field.name}")
+            if bound != current:
+                changes[field.name] = bound
+        return dataclasses.replace(value, **changes) if changes else value
+    return value

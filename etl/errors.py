@@ -44,3 +44,8 @@ class DataQualityError(EtlError):
 
 class StateError(EtlError):
     """The incremental-load state (watermark) next to the output is unreadable or inconsistent."""
+
+
+class CatalogRegistrationError(EtlError):
+    """A sink's output was published but registering it in the catalog failed; the run's
+    publish journal keeps the registration, which the next run completes first."""

@@ -12,38 +12,15 @@ Rules (docs/etl.md, "Incremental loads"):
   Rows re-read from the window that an earlier load already published are dropped by their key;
   the state keeps the keys of the window's rows for that.
 
-Identifiers are quoted for the database (``"updatedAt"`` on PostgreSQL, backticks on MySQL), so
-a mixed-case or reserved column name reads as written.
+Identifiers are quoted for the database (``"updatedAt"`` on PostgreSQL, backticks on MySQL;
+:mod:`etl.dialects`), so a mixed-case or reserved column name reads as written.
 """
 
 from __future__ import annotations
 
+from etl.dialects import DIALECTS, dialect, quote
 from etl.errors import OptionError
 from etl.watermark import Watermark
-
-_QUOTES = {
-    "postgresql": ('"', '"'),
-    "redshift": ('"', '"'),
-    "mysql": ("`", "`"),
-    "mariadb": ("`", "`"),
-    "sqlserver": ("[", "]"),
-}
-_INTERVAL = {
-    "postgresql": "(CAST({value} AS TIMESTAMP) - INTERVAL '{seconds} seconds')",
-    "redshift": "(CAST({value} AS TIMESTAMP) - INTERVAL '{seconds} seconds')",
-    "mysql": "(TIMESTAMP({value}) - INTERVAL {seconds} SECOND)",
-    "mariadb": "(TIMESTAMP({value}) - INTERVAL {seconds} SECOND)",
-}
-"""A timestamp ``seconds`` before a quoted value, per database."""
-_TEXT = {"mysql": "CHAR", "mariadb": "CHAR"}
-
-
-def quote(vendor: str, name: str) -> str:
-    """``name`` as a quoted identifier of ``vendor`` (as given when already quoted)."""
-    opening, closing = _QUOTES.get(vendor, ('"', '"'))
-    if name[:1] in '"`[':
-        return name
-    return opening + name.replace(closing, closing * 2) + closing
 
 
 def _lower(vendor: str, since: Watermark, lookback: float | None) -> str:
@@ -52,11 +29,12 @@ def _lower(vendor: str, since: Watermark, lookback: float | None) -> str:
         return since.literal()
     if not since.quoted:
         return f"({since.literal()} - {lookback:g})"
-    template = _INTERVAL.get(vendor)
+    template = dialect(vendor).minus_seconds
     if template is None:
+        supported = sorted(name for name, known in DIALECTS.items() if known.minus_seconds)
         raise OptionError(
             f"watermark_lookback on a date or time column is supported for "
-            f"{', '.join(sorted(_INTERVAL))}, not {vendor}; use a numeric watermark column"
+            f"{', '.join(supported)}, not {vendor}; use a numeric watermark column"
         )
     return template.format(value=since.literal(), seconds=f"{lookback:g}")
 
@@ -67,7 +45,7 @@ def bound_query(
     """The current maximum of ``column`` (and as the database's own text): past ``since``
     without a lookback (``NULL``: nothing new), over every row with one."""
     quoted = quote(vendor, column)
-    text = _TEXT.get(vendor, "VARCHAR(64)")
+    text = dialect(vendor).text_type
     where = (
         f" WHERE {quoted} > {since.literal()}"
         if since is not None and since.value is not None and not lookback

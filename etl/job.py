@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from etl.arguments import argument_values, bind_arguments, parse_argv
-from etl.errors import OptionError
+from etl.errors import ArgumentError, OptionError
 from etl.lease import RunLease
 from etl.options import did_you_mean
 from etl.publish import Journal, batch_of, batch_record
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+B = TypeVar("B", Source, Sink)
 
 log = logging.getLogger("etl.job")
 
@@ -144,7 +145,7 @@ class Job(Generic[P, R]):
         then one journal publishes the data and the state together.  What a source needs
         besides its frame happens in its read (see :mod:`etl.reading`).
         """
-        run, args, values = self._start(runtime, argv)
+        run, args, sources = self._start(runtime, argv)
         publisher = run.publisher
         with RunLease.for_state(
             runtime.storage(publisher.state_dir), publisher.state_dir, run.run_id
@@ -156,8 +157,8 @@ class Job(Generic[P, R]):
             reads: dict[str, SourceRead] = {}
             staged: list[Staged] = []
             try:
-                for name, source in self.sources.items():
-                    reads[name] = source.bind(values).open(name, run)
+                for name, source in sources.items():
+                    reads[name] = source.open(name, run)
                 outputs = self._transform(reads, args)
                 sinks = self._stage(run, reads, outputs, staged)
             except BaseException:
@@ -174,21 +175,21 @@ class Job(Generic[P, R]):
 
     def _start(
         self, runtime: Runtime, argv: Sequence[str]
-    ) -> tuple[RunContext, Any, dict[str, str]]:
-        """Parse and bind the arguments, start the runtime, bind the sinks for this run."""
+    ) -> tuple[RunContext, Any, dict[str, Source]]:
+        """Parse the arguments, bind them into every source and sink, then start the runtime:
+        a bad argument or placeholder fails before Spark starts and anything is read."""
         raw = parse_argv(argv)
         args = bind_arguments(self.arguments, raw)
+        values = argument_values(args)
+        sources = {name: _bound("source", name, s, values) for name, s in self.sources.items()}
+        sinks = {name: _bound("sink", name, s, values) for name, s in self.sinks.items()}
         job_name = raw.get("JOB_NAME", self.name)
         declared = {f.name for f in dataclasses.fields(self.arguments)} if self.arguments else set()
         runtime.start(job_name, argv, {k: v for k, v in raw.items() if k in declared})
-        values = argument_values(args)
         run = RunContext(
-            runtime,
-            run_id=raw.get("JOB_RUN_ID", uuid.uuid4().hex),
-            job_name=job_name,
-            sinks={name: sink.bind(values) for name, sink in self.sinks.items()},
+            runtime, run_id=raw.get("JOB_RUN_ID", uuid.uuid4().hex), job_name=job_name, sinks=sinks
         )
-        return run, args, values
+        return run, args, sources
 
     def _transform(self, reads: Mapping[str, SourceRead], args: Any) -> dict[str, DataFrame]:
         frames: dict[str, Any] = {name: read.frame for name, read in reads.items()}
@@ -220,7 +221,8 @@ class Job(Generic[P, R]):
         staged: Sequence[Staged],
         result: JobResult,
     ) -> None:
-        """One journal: every staged output and every read's state, then the batch record."""
+        """One journal: every staged output (and its catalog registration), every read's state,
+        then the batch record."""
         journal = Journal(
             run.run_id,
             tuple(done.plan() for done in staged),
@@ -228,8 +230,6 @@ class Job(Generic[P, R]):
             record=batch_record(run.run_id, result.outputs, result.watermarks, time.time()),
         )
         run.publisher.publish(journal)
-        for done in staged:
-            done.published()
 
     @staticmethod
     def _commit(run: RunContext) -> None:
@@ -284,6 +284,15 @@ class Job(Generic[P, R]):
                     "expected a DataFrame"
                 )
         return dict(result)
+
+
+def _bound(kind: str, name: str, declared: B, values: Mapping[str, str]) -> B:
+    """``declared`` with the job's arguments in its placeholders; an error names the source or
+    sink (``source 'orders': JdbcSource.connection: placeholder ...``)."""
+    try:
+        return declared.bind(values)
+    except (ArgumentError, OptionError) as exc:
+        raise type(exc)(f"{kind} '{name}': {exc}") from None
 
 
 def job(

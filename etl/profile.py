@@ -1,4 +1,5 @@
-"""Local profiles: what a named connection and an ``s3://`` location mean on a laptop or in CI.
+"""Local profiles: what a named connection, an ``s3://`` location and a Data Catalog table mean
+on a laptop or in CI.
 
 A profile is a TOML file (comments allowed, no extra dependency on Python 3.11+)::
 
@@ -14,6 +15,16 @@ A profile is a TOML file (comments allowed, no extra dependency on Python 3.11+)
     [spark]
     "spark.jars" = "/usr/share/java/postgresql.jar"
 
+    [catalog."sales.public_orders"]                 # a Data Catalog table (CatalogSource)
+    connection = "my-rds-vpc-connection"            # a JDBC table: a [connections] name
+    table = "public.orders"                         # and what goes after FROM
+
+    [catalog."lake.events"]
+    path = "data/events"                            # files: relative to this file, or s3://
+    format = "parquet"                              # parquet (default), csv or json
+    schema = "id BIGINT, dt DATE"                   # optional: all columns, partitions too
+    options = { sep = ";" }                         # optional reader options
+
 Passwords live only in the environment so that the profile can be committed.
 """
 
@@ -27,11 +38,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from etl.catalog_lookup import FileTable, JdbcTable, ResolvedTable
 from etl.connections import JdbcConnection
 from etl.errors import ConnectionResolutionError, EtlError
-from etl.options import did_you_mean
+from etl.options import FILE_FORMATS, did_you_mean
 
 _CONNECTION_KEYS = ("url", "user_env", "password_env", "ssl")
+_CATALOG_KEYS = ("connection", "table", "path", "format", "schema", "options")
+_SECTIONS = ("connections", "paths", "spark", "catalog")
 _S3_SCHEMES = ("s3://", "s3a://", "s3n://")
 
 
@@ -47,11 +61,13 @@ class LocalConnection:
 
 @dataclasses.dataclass(frozen=True)
 class LocalProfile:
-    """Connections, ``s3://`` prefix -> local directory mappings and extra Spark settings."""
+    """Connections, ``s3://`` prefix -> local directory mappings, extra Spark settings and
+    Data Catalog tables (``database.table`` -> what the table is here)."""
 
     connections: Mapping[str, LocalConnection] = dataclasses.field(default_factory=dict)
     paths: Mapping[str, Path] = dataclasses.field(default_factory=dict)
     spark: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    catalog: Mapping[str, ResolvedTable] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> LocalProfile:
@@ -62,10 +78,10 @@ class LocalProfile:
             raise EtlError(f"cannot read local profile {path}: {exc.strerror}") from None
         except ValueError as exc:
             raise EtlError(f"local profile {path} is not valid TOML: {exc}") from None
-        unknown = set(data) - {"connections", "paths", "spark"}
+        unknown = set(data) - set(_SECTIONS)
         if unknown:
             key = sorted(unknown)[0]
-            hint = did_you_mean(key, ["connections", "paths", "spark"])
+            hint = did_you_mean(key, _SECTIONS)
             raise EtlError(f"local profile {path}: unknown section [{key}]{hint}")
         connections = {
             name: _connection(path, name, entry)
@@ -81,7 +97,11 @@ class LocalProfile:
                     f"local profile {path}: [paths] key {prefix!r} must start with s3://"
                 )
         spark = {str(k): str(v) for k, v in data.get("spark", {}).items()}
-        return cls(connections=connections, paths=paths, spark=spark)
+        catalog = {
+            name.lower(): _catalog_table(path, name, entry)
+            for name, entry in data.get("catalog", {}).items()
+        }
+        return cls(connections=connections, paths=paths, spark=spark, catalog=catalog)
 
     def local_path(self, uri: str) -> str:
         """Map ``s3://bucket/key`` to ``file:///dir/key`` using the longest matching prefix."""
@@ -123,6 +143,40 @@ def _connection(path: Path, name: str, entry: Any) -> LocalConnection:
     )
 
 
+def _catalog_table(path: Path, name: str, entry: Any) -> ResolvedTable:
+    """A ``[catalog."database.table"]`` entry: a JDBC table or files (see the module doc)."""
+    where = f'local profile {path}: [catalog."{name}"]'
+    if not isinstance(entry, dict) or "." not in name:
+        raise EtlError(f'{where} must be a table named "database.table"')
+    for key in entry:
+        if key not in _CATALOG_KEYS:
+            raise EtlError(f"{where} unknown key '{key}'{did_you_mean(key, _CATALOG_KEYS)}")
+    if ("connection" in entry) == ("path" in entry):
+        raise EtlError(f"{where} needs either connection and table (a JDBC table) or path (files)")
+    if "connection" in entry:
+        extra = sorted(set(entry) - {"connection", "table"})
+        if extra:
+            raise EtlError(f"{where} with connection takes only table, not {', '.join(extra)}")
+        if "table" not in entry:
+            raise EtlError(f'{where} needs table, what goes after FROM (e.g. "public.orders")')
+        return JdbcTable(str(entry["connection"]), str(entry["table"]))
+    if "table" in entry:
+        raise EtlError(f"{where} with path takes format, schema and options, not table")
+    file_format = str(entry.get("format", "parquet"))
+    if file_format not in FILE_FORMATS:
+        raise EtlError(f"{where} format {file_format!r}: use one of {', '.join(FILE_FORMATS)}")
+    options = entry.get("options", {})
+    if not isinstance(options, dict):
+        raise EtlError(f'{where} options must be a table, e.g. options = {{ sep = ";" }}')
+    location = str(entry["path"])
+    return FileTable(
+        location=location if "://" in location else (path.parent / location).resolve().as_uri(),
+        format=file_format,
+        options={str(k): str(v) for k, v in options.items()},
+        schema=str(entry["schema"]) if "schema" in entry else None,
+    )
+
+
 def _toml() -> Any:
     """``tomllib`` (Python 3.11+) or the ``tomli`` backport; only local runs read TOML."""
     name = "tomllib" if sys.version_info >= (3, 11) else "tomli"
@@ -159,3 +213,29 @@ class ProfileConnectionResolver:
             password=self._environ[entry.password_env],
             ssl=entry.ssl,
         )
+
+
+class ProfileCatalog:
+    """Resolve Data Catalog table names from the ``[catalog]`` section of a profile.
+
+    The profile says where the table's data is here; partitions are the directories Spark
+    discovers, so no partition is listed and predicates filter the read.
+    """
+
+    def __init__(self, profile: LocalProfile) -> None:
+        self._profile = profile
+
+    def table(
+        self, database: str, name: str, partition_expression: str | None = None
+    ) -> ResolvedTable:
+        key = f"{database}.{name}"
+        found = self._profile.catalog.get(key)
+        if found is None:
+            raise EtlError(
+                f"Data Catalog table {key} is not in the local profile"
+                f"{did_you_mean(key, self._profile.catalog)}; add a section that says what it "
+                f'is here, either a JDBC table:\n  [catalog."{key}"]\n'
+                '  connection = "my-rds-vpc-connection"\n  table = "public.orders"\n'
+                f'or files:\n  [catalog."{key}"]\n  path = "data/{name}"\n  format = "parquet"'
+            )
+        return found

@@ -4,19 +4,23 @@ Everything a run publishes is first staged aside (``_glueprint_staging/<run id>/
 output, invisible to Spark, Athena and crawlers).  Then, before the first step that changes what
 readers see, the run writes one durable record, the *journal*, under the job's state directory
 (``<first sink>/_glueprint_state/_publish/<run id>.json``).  It lists every step: each staged
-object's move into place, each old object an overwrite replaces, each state file to commit
-(watermarks), and the record that the run's batch is done.  Writing it is the commit point:
+object's move into place, each old object an overwrite replaces, each catalog registration
+(:mod:`etl.catalog_table`), each state file to commit (watermarks), and the record that the
+run's batch is done.  Writing it is the commit point:
 
 * a crash before it leaves only staging, which the next run removes: nothing was published;
 * a crash after it leaves a journal, which the next run applies again, before it reads any
   source: every step is idempotent (a move whose target exists is done; deleting a missing
-  object is a no-op; state files are rewritten with the same content), so the journal rolls
-  forward to exactly what an uninterrupted publish gives, copying each byte once.
+  object is a no-op; a registration creates the table only if it does not exist; state files
+  are rewritten with the same content), so the journal rolls forward to exactly what an
+  uninterrupted publish gives, copying each byte once.  A step that fails (a registration the
+  catalog refuses) leaves the journal too: the next run completes it before reading anything.
 
 The steps run in an order that keeps readers safe: new objects are moved in first (their names
 are unique to the write), old ones deleted after, so a reader of a partition sees the old files,
-then old and new, then the new: never neither.  State is committed after the data and the
-journal deleted last.  Moves run in parallel (bounded): on S3 each is a server-side copy and a
+then old and new, then the new: never neither.  Catalog registrations follow the data, state is
+committed after them (a watermark never runs ahead of the catalog) and the journal is deleted
+last.  Moves run in parallel (bounded): on S3 each is a server-side copy and a
 delete.
 
 A run is identified by ``JOB_RUN_ID`` less Glue's ``_attempt_N`` suffix, its *batch*: a retry of
@@ -37,6 +41,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from etl.catalog_table import CatalogRegistration
 from etl.errors import StateError
 
 if TYPE_CHECKING:
@@ -60,12 +65,14 @@ def batch_of(run_id: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class OutputPlan:
-    """How one staged output goes live: moves first, then deletes, then staging removed."""
+    """How one staged output goes live: moves first, then deletes, then its registration in
+    the catalog (if any), then staging removed."""
 
     location: str
     staging: str
     moves: tuple[tuple[str, str], ...]
     deletes: tuple[str, ...] = ()
+    catalog: CatalogRegistration | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +109,7 @@ class Journal:
                         staging=o["staging"],
                         moves=tuple((m[0], m[1]) for m in o["moves"]),
                         deletes=tuple(o["deletes"]),
+                        catalog=_registration(o.get("catalog")),
                     )
                     for o in data["outputs"]
                 ),
@@ -168,6 +176,9 @@ class Publisher:
                     done.result()
             if output.deletes:
                 storage.delete_all(output.deletes)
+        for output in journal.outputs:
+            if output.catalog is not None:
+                output.catalog.register(self.runtime.spark)
         for state in journal.states:
             self.runtime.storage(state.uri).write_text(state.uri, state.text)
         if journal.record is not None:
@@ -176,6 +187,19 @@ class Publisher:
         for output in journal.outputs:
             remove_staging(self.runtime.storage(output.staging), output.staging)
             log.info("published %s", output.location)
+
+
+def _registration(data: Mapping[str, Any] | None) -> CatalogRegistration | None:
+    """A journal's catalog step (journals written before registration was a step have none)."""
+    if data is None:
+        return None
+    return CatalogRegistration(
+        table=data["table"],
+        location=data["location"],
+        columns=data["columns"],
+        format=data["format"],
+        partition_by=tuple(data["partition_by"]),
+    )
 
 
 def remove_staging(storage: Storage, staging: str) -> None:

@@ -53,7 +53,6 @@ class RunContext:
         """Publish one staged output on its own, through a journal of its own: what a run
         that is about to fail keeps (its quarantine, for inspection)."""
         self.publisher.publish(Journal(self.run_id, (staged.plan(),)))
-        staged.published()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,16 +1,19 @@
 """Retrying JDBC connects: transient failures back off within a bounded budget, permanent ones
 fail at once with a message that names the connection (and never contains the password).
 
-Only driver-side work is retried here: resolving the relation's schema, primary-key discovery
-and the ``min``/``max`` queries, i.e. everything that opens a connection before Spark's tasks
-run.  Reads inside tasks are retried by Spark itself (``spark.task.maxFailures``, 4 on a
-cluster); a database that dies mid-read fails the job, and the staged sinks leave the published
-output untouched.
+Only driver-side work is retried here: the partition plan's catalog and ``min``/``max``
+queries, the watermark bounds and resolving the relation's schema, i.e. everything that opens a
+connection before Spark's tasks run.  Reads inside tasks are retried by Spark itself
+(``spark.task.maxFailures``, 4 on a cluster); a database that dies mid-read fails the job, and
+the staged sinks leave the published output untouched.
 
 Classification walks the Java exception chain behind the Python exception (Spark wraps the
 driver's ``SQLException`` in its own errors) and looks at SQLSTATE classes and socket errors:
 
-* transient: ``08xxx`` (connection exception), ``53xxx`` (too many connections),
+* transient: ``08xxx`` (connection exception), ``53xxx`` (insufficient resources, notably
+  ``53300`` too many connections, for the server or the role's ``CONNECTION LIMIT``), MySQL and
+  MariaDB error 1040 (too many connections) and 1203 (the user's ``max_user_connections``,
+  SQLSTATE ``42000``),
   ``57P01``-``57P03`` (server shutting down / starting up), ``HYT00``/``HYT01`` (timeouts),
   ``java.net.ConnectException``, ``SocketTimeoutException``, ``NoRouteToHostException``,
   ``UnknownHostException`` (DNS inside a VPC can lag behind the ENI), ``EOFException``;
@@ -49,6 +52,11 @@ _TRANSIENT_JAVA = frozenset(
         "com.mysql.cj.jdbc.exceptions.CommunicationsException",
     }
 )
+_MYSQL_CONNECTION_LIMITS = frozenset({(1040, "08004"), (1040, "HY000"), (1203, "42000")})
+"""MySQL/MariaDB's too many connections (1040, ``HY000`` when refused before the handshake) and
+a user's ``max_user_connections`` (1203, reported as ``42000``), by error code and SQLSTATE:
+Connector/J raises them as plain ``java.sql`` exceptions, so the pair names the database."""
+_CONNECTION_CLASSES = ("08", "28", "3D")
 _TLS = re.compile(r"(?i)\b(ssl|tls)\b")
 _PERMANENT_HINTS = {
     "28": "authentication failed; check the user and password behind the connection",
@@ -103,6 +111,12 @@ class Failure:
     reason: str
     sqlstate: str | None = None
 
+    @property
+    def about_connection(self) -> bool:
+        """The connection itself failed (refused, lost, too many, authentication, unknown
+        database, TLS), so any query on it would: not something to work around."""
+        return self.transient or (self.sqlstate or "")[:2] in _CONNECTION_CLASSES
+
 
 def java_chain(exc: BaseException) -> list[Any]:
     """The Java throwables behind a PySpark/py4j exception, outermost first (``[]`` if none)."""
@@ -133,7 +147,7 @@ def classify_jdbc_error(exc: BaseException) -> Failure:
             state = throwable.getSQLState()
         except Exception:
             state = None
-        if name in _TRANSIENT_JAVA:
+        if name in _TRANSIENT_JAVA or _mysql_connection_limit(throwable, state):
             transient = True
         if state:
             sqlstate = str(state)
@@ -152,6 +166,13 @@ def classify_jdbc_error(exc: BaseException) -> Failure:
         if hint:
             message = f"{hint}: {message}"
     return Failure(transient, message, sqlstate)
+
+
+def _mysql_connection_limit(throwable: Any, state: Any) -> bool:
+    try:
+        return (int(throwable.getErrorCode()), str(state)) in _MYSQL_CONNECTION_LIMITS
+    except Exception:  # not an SQLException
+        return False
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:

@@ -1,13 +1,14 @@
 """Runtimes: where a job runs and what names mean there.
 
-A runtime owns the SparkSession, the connection resolver and the mapping of storage URIs:
+A runtime owns the SparkSession, the connection resolver, the Data Catalog and the mapping of
+storage URIs:
 
 * :class:`GlueRuntime`: ``GlueContext`` + ``Job.init``/``Job.commit`` (bookmarks and run
   tracking), connections through the Glue API.  ``awsglue`` is imported only here, only when the
   job actually runs on Glue, so etl never depends on the non-OSI ``awsgluedataplanepython``.
 * :class:`SparkRuntime`: any SparkSession (EMR, spark-submit); connections through boto3.
 * :meth:`SparkRuntime.local`: local Spark with a :class:`~etl.profile.LocalProfile` standing in
-  for Glue connections and S3.
+  for Glue connections and S3, in UTC as on Glue.
 
 :func:`select_runtime` picks one automatically; ``GLUEPRINT_RUNTIME`` or an argument overrides.
 """
@@ -15,20 +16,44 @@ A runtime owns the SparkSession, the connection resolver and the mapping of stor
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from etl.catalog_lookup import AwsCatalog, Catalog, ResolvedTable
 from etl.connections import AwsConnectionResolver, ConnectionResolver, JdbcConnection
 from etl.errors import EtlError
 from etl.options import did_you_mean
-from etl.profile import LocalProfile, ProfileConnectionResolver
+from etl.profile import LocalProfile, ProfileCatalog, ProfileConnectionResolver
 from etl.storage import HadoopStorage, Storage
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 RUNTIMES = ("glue", "spark", "local")
+_JAVA_OPTIONS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
+
+
+def _run_in_utc(settings: Mapping[str, str]) -> dict[str, str]:
+    """Make this process and the Spark it starts run in UTC, as Glue does; return ``settings``
+    (Spark configuration) with the UTC ones added.
+
+    The machine's zone would otherwise leak in three places: the session time zone
+    (``to_date``, ``hour``, casts between strings and timestamps), the JVM's default zone (the
+    JDBC driver reads ``timestamp without time zone`` columns in it), and this Python process
+    (PySpark turns collected timestamps into local ``datetime`` values).  So ``TZ`` is set for
+    this process and the JVM and Python workers it starts, and ``user.timezone`` is appended to
+    the driver's and executors' Java options (the last one wins).  A profile cannot change it:
+    local runs are for matching Glue.
+    """
+    os.environ["TZ"] = "UTC"
+    if hasattr(time, "tzset"):  # POSIX; Windows reads TZ differently and has no tzset
+        time.tzset()
+    utc = {**settings, "spark.sql.session.timeZone": "UTC"}
+    for key in _JAVA_OPTIONS:
+        utc[key] = f"{settings.get(key, '')} -Duser.timezone=UTC".strip()
+    return utc
 
 
 class Runtime(Protocol):
@@ -44,6 +69,11 @@ class Runtime(Protocol):
 
     def connection(self, name: str) -> JdbcConnection:
         """Resolve a Glue connection name."""
+
+    def catalog_table(
+        self, database: str, name: str, partition_expression: str | None = None
+    ) -> ResolvedTable:
+        """Resolve a Data Catalog table name (see :class:`etl.catalog_lookup.Catalog`)."""
 
     def path(self, uri: str) -> str:
         """Map a storage URI (``s3://...``) to what Spark should read or write here."""
@@ -78,6 +108,7 @@ class SparkRuntime(_StartedSession):
         spark: SparkSession | None = None,
         *,
         resolver: ConnectionResolver | None = None,
+        catalog: Catalog | None = None,
         profile: LocalProfile | None = None,
         name: str = "spark",
     ) -> None:
@@ -85,15 +116,21 @@ class SparkRuntime(_StartedSession):
         self._spark = spark
         self._profile = profile
         self._resolver = resolver
+        self._catalog = catalog
 
     @classmethod
     def local(
         cls, profile: LocalProfile | None = None, spark: SparkSession | None = None
     ) -> SparkRuntime:
-        """Local Spark: connections and ``s3://`` locations come only from ``profile``."""
+        """Local Spark: connections, catalog tables and ``s3://`` locations come only from
+        ``profile``."""
         profile = profile or LocalProfile()
         return cls(
-            spark, resolver=ProfileConnectionResolver(profile), profile=profile, name="local"
+            spark,
+            resolver=ProfileConnectionResolver(profile),
+            catalog=ProfileCatalog(profile),
+            profile=profile,
+            name="local",
         )
 
     def start(self, job_name: str, argv: Sequence[str], arguments: Mapping[str, str]) -> None:
@@ -104,7 +141,7 @@ class SparkRuntime(_StartedSession):
         builder = SparkSession.builder.appName(job_name)
         if self._profile is not None:
             builder = builder.master("local[*]").config("spark.ui.enabled", "false")
-            for key, value in self._profile.spark.items():
+            for key, value in _run_in_utc(self._profile.spark).items():
                 builder = builder.config(key, value)
         self._spark = builder.getOrCreate()
 
@@ -112,6 +149,13 @@ class SparkRuntime(_StartedSession):
         if self._resolver is None:
             self._resolver = AwsConnectionResolver()
         return self._resolver.resolve(name)
+
+    def catalog_table(
+        self, database: str, name: str, partition_expression: str | None = None
+    ) -> ResolvedTable:
+        if self._catalog is None:
+            self._catalog = AwsCatalog()
+        return self._catalog.table(database, name, partition_expression)
 
     def path(self, uri: str) -> str:
         return uri if self._profile is None else self._profile.local_path(uri)
@@ -125,8 +169,11 @@ class GlueRuntime(_StartedSession):
 
     name = "glue"
 
-    def __init__(self, resolver: ConnectionResolver | None = None) -> None:
+    def __init__(
+        self, resolver: ConnectionResolver | None = None, catalog: Catalog | None = None
+    ) -> None:
         self._resolver = resolver
+        self._catalog = catalog
         self._spark: SparkSession | None = None
         self._job: Any = None
         self.glue_context: Any = None
@@ -154,6 +201,13 @@ class GlueRuntime(_StartedSession):
         if self._resolver is None:
             self._resolver = AwsConnectionResolver()
         return self._resolver.resolve(name)
+
+    def catalog_table(
+        self, database: str, name: str, partition_expression: str | None = None
+    ) -> ResolvedTable:
+        if self._catalog is None:
+            self._catalog = AwsCatalog()
+        return self._catalog.table(database, name, partition_expression)
 
     def path(self, uri: str) -> str:
         return uri

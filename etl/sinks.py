@@ -8,19 +8,21 @@ untouched.  Once every sink staged, the job publishes them together through one 
 the same place under ``path``; with ``mode="overwrite"`` the files it replaces are deleted after:
 with ``partition_by``, those of each partition the run wrote (dynamic partition overwrite: a
 rerun replaces, never duplicates, and other partitions stay), without, every published file.
-With ``mode="append"`` nothing is deleted.  Paths with a component starting with ``_`` or ``.``
-(``_quarantine``, ``_glueprint_state``, markers, checksums) are never published or replaced.
+With ``mode="append"`` nothing is deleted, and an output without rows (an incremental run that
+found nothing new) publishes no file at all, where Spark would write an empty one.  Paths with a
+component starting with ``_`` or ``.`` (``_quarantine``, ``_glueprint_state``, markers,
+checksums) are never published or replaced.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from etl.arguments import substitute
+from etl.arguments import bind_placeholders, has_placeholder
+from etl.catalog_table import CatalogRegistration, parse_catalog_table, quote_identifier
 from etl.errors import OptionError
 from etl.options import FILE_FORMATS, Strict, require_choice
 from etl.publish import OutputPlan, remove_staging
@@ -35,7 +37,6 @@ log = logging.getLogger("etl.sinks")
 
 STAGING_DIR = "_glueprint_staging"
 SINK_MODES = ("overwrite", "append")
-_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Staged(Protocol):
@@ -47,9 +48,6 @@ class Staged(Protocol):
         """The moves and deletes that publish it (see :mod:`etl.publish`)."""
 
     def discard(self) -> None: ...
-
-    def published(self) -> None:
-        """Called once the journal published it (catalog registration)."""
 
 
 class Sink(Protocol):
@@ -75,9 +73,11 @@ def staging_dir(location: str, run_id: str) -> str:
 class S3Sink(Strict):
     """A dataset under an S3 prefix, parquet by default.
 
-    ``catalog_table="database.table"`` registers the location in the catalog after publishing
-    (on Glue with ``--enable-glue-datacatalog`` that is the Glue Data Catalog) and adds new
-    partitions.
+    ``catalog_table="database.table"`` (Glue's naming rule: :mod:`etl.catalog_table`) registers
+    the location in the catalog as a step of the publish journal, after the data and before the
+    watermarks (on Glue with ``--enable-glue-datacatalog`` that is the Glue Data Catalog), and
+    adds new partitions.  Every string option may hold ``${argument}`` placeholders; a value
+    with one is checked once bound.
     """
 
     path: str
@@ -89,19 +89,17 @@ class S3Sink(Strict):
     options: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        require_choice("S3Sink", "format", self.format, FILE_FORMATS)
-        require_choice("S3Sink", "mode", self.mode, SINK_MODES)
+        if not has_placeholder(self.format):
+            require_choice("S3Sink", "format", self.format, FILE_FORMATS)
+        if not has_placeholder(self.mode):
+            require_choice("S3Sink", "mode", self.mode, SINK_MODES)
         if isinstance(self.partition_by, str):
             raise OptionError("S3Sink: partition_by must be a list of column names, not a string")
-        if self.catalog_table is not None and not _TABLE_NAME.match(self.catalog_table):
-            raise OptionError(
-                f"S3Sink: catalog_table={self.catalog_table!r} must look like 'database.table'"
-            )
+        if self.catalog_table is not None and not has_placeholder(self.catalog_table):
+            parse_catalog_table(self.catalog_table, owner="S3Sink")
 
     def bind(self, values: Mapping[str, str]) -> S3Sink:
-        return dataclasses.replace(
-            self, path=substitute(self.path, values, f"S3Sink({self.path!r})")
-        )
+        return bind_placeholders(self, values)
 
     def stage(self, frame: DataFrame, runtime: Runtime, run_id: str) -> StagedS3:
         missing = [c for c in self.partition_by if c not in frame.columns]
@@ -111,7 +109,9 @@ class S3Sink(Strict):
                 f"(columns: {', '.join(frame.columns)})"
             )
         target = runtime.path(self.path).rstrip("/")
-        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in frame.schema.fields)
+        columns = ", ".join(
+            f"{quote_identifier(f.name)} {f.dataType.simpleString()}" for f in frame.schema.fields
+        )
         staged = StagedS3(self, runtime, target, run_id, columns)
         storage = runtime.storage(target)
         storage.delete_prefix(f"{target}/{STAGING_DIR}")
@@ -120,10 +120,20 @@ class S3Sink(Strict):
             writer = writer.partitionBy(*self.partition_by)
         try:
             writer.save(staged.staging)
+            if self.mode == "append" and not self._holds_rows(runtime, staged.staging, frame):
+                log.info("%s: the output has no rows; nothing to append", self.path)
+                staged.discard()
         except BaseException:
             staged.discard()
             raise
         return staged
+
+    def _holds_rows(self, runtime: Runtime, staging: str, frame: DataFrame) -> bool:
+        """Whether the staged output has a row.  Spark writes one empty file for an output
+        without rows (to keep its schema); appending it would only add clutter.  Reading the
+        staged files back stops at the first row, so this costs one file's first rows."""
+        reader = runtime.spark.read.format(self.format).options(**self.options)
+        return not reader.schema(frame.schema).load(staging).isEmpty()
 
 
 @dataclasses.dataclass
@@ -150,7 +160,20 @@ class StagedS3:
             for relative in relatives
             if visible(relative)
         )
-        return OutputPlan(self.location, self.staging, moves, self._replaced(storage, moves))
+        return OutputPlan(
+            self.location, self.staging, moves, self._replaced(storage, moves), self._catalog()
+        )
+
+    def _catalog(self) -> CatalogRegistration | None:
+        if self.sink.catalog_table is None:
+            return None
+        return CatalogRegistration(
+            self.sink.catalog_table,
+            self.location,
+            self.columns,
+            self.sink.format,
+            tuple(self.sink.partition_by),
+        )
 
     def _replaced(self, storage: Storage, moves: Sequence[tuple[str, str]]) -> tuple[str, ...]:
         """The published files an overwrite replaces: every visible one, or with
@@ -170,28 +193,6 @@ class StagedS3:
 
     def discard(self) -> None:
         remove_staging(self.runtime.storage(self.location), self.staging)
-
-    def published(self) -> None:
-        if self.sink.catalog_table:
-            self._register()
-
-    def _register(self) -> None:
-        spark = self.runtime.spark
-        table = self.sink.catalog_table
-        partitioned = (
-            f" PARTITIONED BY ({', '.join(self.sink.partition_by)})"
-            if self.sink.partition_by
-            else ""
-        )
-        location = self.location.replace("'", "\\'")
-        spark.sql(
-            f"CREATE TABLE IF NOT EXISTS {table} ({self.columns}) USING {self.sink.format}"
-            f"{partitioned} LOCATION '{location}'"
-        )
-        if self.sink.partition_by:
-            spark.sql(f"ALTER TABLE {table} RECOVER PARTITIONS")
-        spark.sql(f"REFRESH TABLE {table}")
-        log.info("registered %s in the catalog", table)
 
 
 def visible(relative: str) -> bool:

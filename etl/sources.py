@@ -4,6 +4,11 @@ A source is a declaration (frozen, typo-proof options) plus ``read(runtime)`` fo
 and ``open(name, context)`` for a read inside a job run (see :mod:`etl.reading`).  Names, not
 locations, appear in job code: ``s3://`` URIs are mapped by the runtime (to local directories in a
 local profile) and JDBC connections are Glue connection names resolved by the runtime.
+
+Every string option (each element of a list, each value of ``options``) may hold ``${argument}``
+placeholders: ``bind`` replaces them with the job's arguments before the run reads anything
+(:func:`etl.arguments.bind_placeholders`), and a value with a placeholder is validated then,
+as a literal one is at construction.
 """
 
 from __future__ import annotations
@@ -13,12 +18,18 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from etl.arguments import substitute
+from etl.arguments import bind_placeholders, has_placeholder
 from etl.connections import READ_DEFAULTS, JdbcConnection
 from etl.errors import OptionError, SchemaMismatchError
 from etl.incremental import bound_query, restricted, rows_condition, window_query
-from etl.jdbc import discover_primary_key, plan_partitioning, read_bound, read_keys
+from etl.jdbc import read_bound, read_keys
 from etl.options import FILE_FORMATS, Strict, require_choice, require_one_of
+from etl.partitioning import (
+    DEFAULT_MAX_CONNECTIONS,
+    PartitionRequest,
+    check_partition_options,
+    plan_read,
+)
 from etl.quarantine import (
     CORRUPT_COLUMN,
     CheckedRead,
@@ -54,6 +65,9 @@ _MANAGED_JDBC_OPTIONS = frozenset(
         "upperBound",
         "numPartitions",
         "fetchsize",
+        "hashfield",
+        "hashexpression",
+        "hashpartitions",
     }
 )
 
@@ -92,7 +106,8 @@ class S3Source(Strict):
     options: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        require_choice("S3Source", "format", self.format, FILE_FORMATS)
+        if not has_placeholder(self.format):
+            require_choice("S3Source", "format", self.format, FILE_FORMATS)
         if self.quarantine is not None:
             if not isinstance(self.quarantine, Quarantine):
                 raise OptionError("S3Source: quarantine must be a Quarantine(...)")
@@ -108,21 +123,7 @@ class S3Source(Strict):
                 )
 
     def bind(self, values: Mapping[str, str]) -> S3Source:
-        where = f"S3Source({self.path!r})"
-        return dataclasses.replace(
-            self,
-            path=substitute(self.path, values, where),
-            partition_filter=(
-                substitute(self.partition_filter, values, where) if self.partition_filter else None
-            ),
-            quarantine=(
-                dataclasses.replace(
-                    self.quarantine, path=substitute(self.quarantine.path, values, where)
-                )
-                if self.quarantine is not None and self.quarantine.path
-                else self.quarantine
-            ),
-        )
+        return bind_placeholders(self, values)
 
     @property
     def reader_options(self) -> dict[str, str]:
@@ -211,9 +212,11 @@ def enforce_schema(frame: DataFrame, expected: StructType, where: str) -> DataFr
 class JdbcSource(Strict):
     """A table or query behind a named Glue JDBC connection.
 
-    Reads are parallel by default: on ``partition_column`` if given, else on the table's
-    single-column primary key, when that column is numeric, date or timestamp.  ``num_partitions``
-    defaults to the cluster's parallelism; ``num_partitions=1`` forces one connection.
+    Reads are parallel by default (see :mod:`etl.partitioning`): on ``hashexpression`` or
+    ``hashfield`` (Glue's options of those names) or ``partition_column`` if given, else on the
+    table's primary key, split at its statistics' quantiles, in equal steps or by a hash.
+    ``num_partitions`` (Glue's ``hashpartitions``) defaults to the cluster's parallelism, at most
+    ``max_connections``, the connections the read opens at once; ``num_partitions=1`` forces one.
     ``fetchsize`` is always set (PostgreSQL otherwise buffers the whole result in memory).
     ``options`` passes extra driver/Spark options (e.g. ``sessionInitStatement``).
 
@@ -232,6 +235,9 @@ class JdbcSource(Strict):
     query: str | None = None
     partition_column: str | None = None
     num_partitions: int | None = None
+    hashfield: str | None = None
+    hashexpression: str | None = None
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     fetchsize: int = 10_000
     retry: RetryPolicy = DEFAULT_RETRY
     watermark_column: str | None = None
@@ -264,13 +270,21 @@ class JdbcSource(Strict):
             raise OptionError("JdbcSource: connection must name a Glue connection")
         if self.num_partitions is not None and self.num_partitions < 1:
             raise OptionError("JdbcSource: num_partitions must be at least 1")
+        check_partition_options(
+            partition_column=self.partition_column,
+            hashfield=self.hashfield,
+            hashexpression=self.hashexpression,
+            num_partitions=self.num_partitions,
+            max_connections=self.max_connections,
+        )
         if self.fetchsize < 1:
             raise OptionError("JdbcSource: fetchsize must be at least 1")
         managed = sorted(_MANAGED_JDBC_OPTIONS & set(self.options))
         if managed:
             raise OptionError(
                 f"JdbcSource: options {managed} are set by JdbcSource itself; use the "
-                "connection, table/query, partition_column, num_partitions and fetchsize fields"
+                "connection, table/query, partition_column, hashfield, hashexpression, "
+                "num_partitions (Glue's hashpartitions) and fetchsize fields"
             )
 
     @property
@@ -279,15 +293,7 @@ class JdbcSource(Strict):
         return self.table if self.table is not None else f"({self.query}) glueprint_src"
 
     def bind(self, values: Mapping[str, str]) -> JdbcSource:
-        where = f"JdbcSource(connection={self.connection!r})"
-        return dataclasses.replace(
-            self,
-            table=substitute(self.table, values, where) if self.table else None,
-            query=substitute(self.query, values, where) if self.query else None,
-            watermark_state=(
-                substitute(self.watermark_state, values, where) if self.watermark_state else None
-            ),
-        )
+        return bind_placeholders(self, values)
 
     def reader_options(self, connection: JdbcConnection) -> dict[str, str]:
         """Spark JDBC options: the vendor's fast-read defaults, the connection (URL, credentials,
@@ -352,10 +358,6 @@ class JdbcSource(Strict):
             )
 
         def plan() -> tuple[DataFrame, Watermark | None]:
-            # Resolving the schema opens the first connection: bad credentials, an unknown
-            # database or table fail here, before any other query.
-            base = spark.read.format("jdbc").options(**options).option("dbtable", self.relation)
-            base.load()
             relation, high = self.relation, None
             if self.watermark_column is not None:
                 mark, lookback = self.watermark_column, self.watermark_lookback
@@ -364,22 +366,20 @@ class JdbcSource(Strict):
                 relation = restricted(
                     self.relation, rows_condition(vendor, mark, since, high, lookback)
                 )
-            wanted = self.num_partitions or spark.sparkContext.defaultParallelism
-            column = self.partition_column
-            if column is None and self.table is not None and wanted > 1:
-                column = discover_primary_key(spark, options, self.table)
-            partitioning = (
-                plan_partitioning(spark, options, relation, column, wanted)
-                if column is not None and wanted > 1 and (high is not None or since is None)
-                else None
+            nothing_new = high is None and since is not None
+            parallelism = min(spark.sparkContext.defaultParallelism, self.max_connections)
+            request = PartitionRequest(
+                relation=relation,
+                table=self.table,
+                partitions=1 if nothing_new else self.num_partitions or parallelism,
+                column=self.partition_column,
+                hashfield=self.hashfield,
+                hashexpression=self.hashexpression,
+                subset=since is not None,
             )
-            read_options = dict(options)
-            if partitioning is None:
-                log.info("jdbc %s via %s: one connection", relation, self.connection)
-            else:
-                log.info("jdbc %s via %s: %s", relation, self.connection, partitioning)
-                read_options.update(partitioning.spark_options())
-            reader = spark.read.format("jdbc").options(**read_options)
-            return reader.option("dbtable", relation).load(), high
+            read_plan = plan_read(spark, options, vendor, request)
+            log.info("jdbc %s via %s: %s", relation, self.connection, read_plan.description)
+            # Resolving the schema fails at once on bad credentials or an unknown table.
+            return read_plan.load(spark, options, relation, vendor), high
 
         return attempt("reading", plan)

@@ -40,6 +40,7 @@ from etl.storage import Storage
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from etl.catalog_lookup import ResolvedTable
     from etl.connections import JdbcConnection
 
 _PAGE = 1000
@@ -228,6 +229,12 @@ class ObjectStoreRuntime:
     def connection(self, name: str) -> JdbcConnection:
         connection: JdbcConnection = self._runtime.connection(name)
         return connection
+
+    def catalog_table(
+        self, database: str, name: str, partition_expression: str | None = None
+    ) -> ResolvedTable:
+        table: ResolvedTable = self._runtime.catalog_table(database, name, partition_expression)
+        return table
 
     def path(self, uri: str) -> str:
         path: str = self._runtime.path(uri)

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from etl.errors import EtlError
 from etl.loading import load_job
-from etl.options import did_you_mean
+from etl.options import FILE_FORMATS, did_you_mean
 from generator.cli.console import (
     CommandError,
     InputError,
@@ -36,6 +36,7 @@ from generator.rendering.scaffold import (
     parse_jdbc,
     render_job,
     render_test,
+    s3_format,
     with_defaults,
 )
 from generator.rendering.writer import write_files
@@ -68,10 +69,22 @@ def _user_errors() -> Iterator[None]:
 @click.argument("name")
 @click.option("--jdbc", multiple=True, metavar="CONNECTION:TABLE", help="Read a table (repeat).")
 @click.option("--s3", multiple=True, metavar="URI", help="Read files under s3://... (repeat).")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(FILE_FORMATS),
+    help="File format of the --s3 sources. Default: from each path's extension, else parquet.",
+)
 @click.option("--sink", metavar="URI", help="Write parquet under this s3:// prefix.")
 @_config_option
 def new_job(
-    name: str, jdbc: tuple[str, ...], s3: tuple[str, ...], sink: str | None, config_path: Path
+    *,
+    name: str,
+    jdbc: tuple[str, ...],
+    s3: tuple[str, ...],
+    file_format: str | None,
+    sink: str | None,
+    config_path: Path,
 ) -> None:
     """Create jobs/NAME.py, tests/test_NAME.py and the job's entry in glueprint.yaml."""
     if not JOB_NAME.match(name):
@@ -85,6 +98,8 @@ def new_job(
     for uri in (*s3, *([sink] if sink else [])):
         if not uri.startswith("s3://"):
             raise InputError(f"{uri!r} is not an s3:// URI; use s3://bucket/prefix/")
+    if file_format is not None and not s3 and jdbc:
+        raise InputError("--format applies to --s3 sources; add --s3 URI or drop --format")
     with _user_errors():
         tables = tuple(parse_jdbc(value) for value in jdbc)
     kinds = {c.name: c.type for c in config.connections}
@@ -101,7 +116,9 @@ def new_job(
     attached = list(dict.fromkeys(c for c, _ in tables)) or [
         c.name for c in config.connections if c.type == "NETWORK"
     ]
-    spec = with_defaults(JobSpec(name=name, jdbc=tables, s3=s3, sink=sink), config.project)
+    spec = with_defaults(
+        JobSpec(name=name, jdbc=tables, s3=s3, format=file_format, sink=sink), config.project
+    )
     base = loaded.base_dir
     starter = {spec.script: render_job(spec), spec.test: render_test(spec)}
     for relative in (spec.script, spec.test):
@@ -127,6 +144,9 @@ def new_job(
         f"{escape(', '.join(attached) or '(none)')}",
         soft_wrap=True,
     )
+    for uri in spec.s3:
+        fmt, why = s3_format(uri, spec.format)
+        out_console.print(escape(f"  reads {uri} as {fmt} ({why})"), soft_wrap=True)
     out_console.print(
         escape(
             f"next: edit the transform, then `pytest {spec.test}` and "
@@ -291,7 +311,9 @@ def _argument_pairs(job_args: tuple[str, ...]) -> dict[str, str]:
 @click.command("check")
 @_config_option
 def check(config_path: Path) -> None:
-    """Report jobs whose code uses a connection that glueprint.yaml does not attach to them."""
+    """Cross-check glueprint.yaml and the job scripts: the config's own rules (catalog use,
+    required arguments, bookmark keys, concurrent incremental runs), then each connection a
+    script uses against those its job attaches."""
     loaded = load_or_exit(config_path)
     config = loaded.config
     defined = {c.name: c.type for c in config.connections}

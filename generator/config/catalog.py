@@ -168,3 +168,8 @@ RESERVED_JOB_ARGUMENTS: tuple[str, ...] = (
     "--python-modules-installer-option",
 )
 """Arguments glueprint sets from typed config fields; setting them by hand would fight those."""
+
+RUN_ARGUMENTS: tuple[str, ...] = ("--JOB_ID", "--JOB_NAME", "--JOB_RUN_ID")
+"""Arguments Glue passes to every run itself, next to the job's default arguments (AWS Glue
+developer guide, "Accessing parameters using getResolvedOptions": `JOB_NAME` is resolved
+although no one passes it)."""

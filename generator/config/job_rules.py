@@ -1,4 +1,5 @@
-"""Rules of the `jobs:` section: scripts, connections, capacity, arguments and wheels.
+"""Rules of the `jobs:` section: scripts (and what their code needs, in `code_rules`),
+connections, capacity, arguments and wheels.
 
 Each rule returns `Problem`s naming the field, the AWS failure it prevents, and the fix.
 """
@@ -17,8 +18,8 @@ from generator.config.catalog import (
     WORKER_TYPES,
     version_key,
 )
+from generator.config.code_rules import code_problems
 from generator.config.errors import Problem
-from generator.config.job_code import incremental_sources
 from generator.config.schema import GlueprintConfig, JobConfig
 from generator.config.secrets import find_secret
 
@@ -30,9 +31,10 @@ def job_problems(config: GlueprintConfig, base_dir: Path) -> Iterator[Problem]:
     for i, job in enumerate(config.jobs):
         path = f"jobs[{i}]"
         yield from _script(job, base_dir, path)
-        yield from _concurrent_incremental(job, base_dir, path)
+        yield from code_problems(job, base_dir, path)
         yield from _job_connections(config, job, known, path)
         yield from _job_capacity(job, path)
+        yield from _job_timeout(job, path)
         yield from _job_arguments(job, path)
         yield from _python_wheels(job, base_dir, path)
     yield from _wheel_names(config)
@@ -49,25 +51,6 @@ def _script(job: JobConfig, base_dir: Path, path: str) -> Iterator[Problem]:
             f"{path}.script",
             f"{script} does not exist",
             "create it (glueprint new-job) or fix the path (relative to the config)",
-        )
-
-
-def _concurrent_incremental(job: JobConfig, base_dir: Path, path: str) -> Iterator[Problem]:
-    """Two runs of an incremental job at once would race for its watermark and outputs."""
-    if job.max_concurrent_runs == 1 or job.concurrent_incremental_runs:
-        return
-    try:
-        lines = incremental_sources(base_dir / job.script)
-    except (OSError, SyntaxError):
-        return  # _script reports a missing script; `glueprint check` a broken one
-    if lines:
-        yield Problem(
-            f"{path}.max_concurrent_runs",
-            f"{job.max_concurrent_runs} concurrent runs, but {job.script} reads incrementally "
-            f"(line {lines[0]}): overlapping runs would race for one watermark (the second "
-            "stops on the job's lease)",
-            "set max_concurrent_runs: 1, or concurrent_incremental_runs: true if the runs "
-            "write different outputs",
         )
 
 
@@ -95,6 +78,17 @@ def _job_connections(
             yield Problem(
                 f"{path}.connections", f"{name!r} is listed {n} times", "list each connection once"
             )
+
+
+def _job_timeout(job: JobConfig, path: str) -> Iterator[Problem]:
+    """Only a stream runs without a timeout (its default); a batch job needs a finite one."""
+    if job.timeout_minutes is None and job.command != "gluestreaming":
+        yield Problem(
+            f"{path}.timeout_minutes",
+            f"null (no timeout) is for streaming jobs; Glue would stop this {job.command} job "
+            "only after its 48-hour default",
+            "set a number of minutes, e.g. 60",
+        )
 
 
 def _job_capacity(job: JobConfig, path: str) -> Iterator[Problem]:

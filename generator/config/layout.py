@@ -11,7 +11,7 @@ from ipaddress import IPv4Network
 
 from generator.config.endpoints import Feature, needed_endpoints
 from generator.config.errors import Problem
-from generator.config.schema import GlueprintConfig, JobConfig
+from generator.config.schema import GlueprintConfig, JobConfig, NetworkConfig
 
 
 @dataclass(frozen=True)
@@ -66,68 +66,107 @@ def availability_zones(config: GlueprintConfig) -> tuple[str, ...]:
     return tuple(f"{config.region}{chr(ord('a') + i)}" for i in range(config.network.az_count))
 
 
-def allocate_subnets(
-    vpc: IPv4Network, prefixes: list[int], taken: list[IPv4Network]
-) -> list[IPv4Network] | None:
-    """First-fit, aligned allocation of one block per prefix; None if the VPC is too small."""
-    allocated: list[IPv4Network] = []
-    for prefix in prefixes:
+MAX_AZS = next(
+    bound.le for bound in NetworkConfig.model_fields["az_count"].metadata if hasattr(bound, "le")
+)
+"""The most AZs a stack may span (the schema's bound): every tier keeps a slot for each."""
+
+
+def az_slot(az: str) -> int:
+    """An AZ's slot: its letter (a -> 0, b -> 1, ...), so an AZ keeps its subnets whichever
+    AZs are added to or removed from the list around it."""
+    return ord(az[-1]) - ord("a")
+
+
+def tier_slots(vpc: IPv4Network, prefixes: dict[str, int]) -> dict[str, list[IPv4Network]] | None:
+    """Each tier's MAX_AZS fixed blocks, the tiers one after another (in `prefixes` order) from
+    the start of the VPC, each range aligned to its block size; None if they do not fit.
+
+    Fixed slots make addressing stable: adding or removing an AZ never moves another AZ's
+    subnet, which AWS can only do by replacing it (and an RDS interface in it blocks that)."""
+    slots: dict[str, list[IPv4Network]] = {}
+    offset = 0
+    for tier, prefix in prefixes.items():
         if prefix < vpc.prefixlen:
             return None
-        block = next(
-            (
-                c
-                for c in vpc.subnets(new_prefix=prefix)
-                if not any(c.overlaps(t) for t in [*taken, *allocated])
-            ),
-            None,
-        )
-        if block is None:
+        size = 2 ** (32 - prefix)
+        offset = -(-offset // size) * size  # round up to the block size: aligned subnets
+        if offset + MAX_AZS * size > vpc.num_addresses:
             return None
-        allocated.append(block)
-    return allocated
+        first = int(vpc.network_address) + offset
+        slots[tier] = [IPv4Network((first + i * size, prefix)) for i in range(MAX_AZS)]
+        offset += MAX_AZS * size
+    return slots
 
 
 def _subnets(config: GlueprintConfig, azs: tuple[str, ...]) -> tuple[list[Subnet], list[Subnet]]:
+    """Explicit subnets verbatim; computed ones in their AZ's fixed slot of their tier."""
     net = config.network
-    explicit = [*(net.glue_subnets or []), *(net.database_subnets or [])]
-    glue = list(net.glue_subnets or [])
-    if not glue:
-        found = allocate_subnets(net.vpc_cidr, [net.glue_subnet_prefix] * len(azs), explicit)
-        if found is None:
-            raise LayoutError(
-                [
-                    Problem(
-                        "network.glue_subnet_prefix",
-                        f"{len(azs)} Glue subnets of /{net.glue_subnet_prefix} "
-                        f"do not fit in {net.vpc_cidr}",
-                        "use a larger network.vpc_cidr or a longer prefix (smaller subnets)",
-                    )
-                ]
-            )
-        glue = found
-    database = list(net.database_subnets or [])
-    if not database and config.database is not None:
-        found = allocate_subnets(
-            net.vpc_cidr, [net.database_subnet_prefix] * len(azs), [*explicit, *glue]
-        )
-        if found is None:
-            raise LayoutError(
-                [
-                    Problem(
-                        "network.database_subnet_prefix",
-                        f"{len(azs)} database subnets of /{net.database_subnet_prefix} "
-                        "do not fit in "
-                        f"{net.vpc_cidr} next to the Glue subnets",
-                        "use a larger network.vpc_cidr or a longer prefix (smaller subnets)",
-                    )
-                ]
-            )
-        database = found
+    prefixes = {"glue": net.glue_subnet_prefix}
+    explicit = {"glue": net.glue_subnets}
+    if config.database is not None:
+        prefixes["database"] = net.database_subnet_prefix
+        explicit["database"] = net.database_subnets
+    chosen = {tier: list(cidrs) for tier, cidrs in explicit.items() if cidrs}
+    computed = [tier for tier in prefixes if tier not in chosen]
+    if computed:
+        slots = _slots(config, azs, prefixes, computed[0])
+        given = [cidr for cidrs in chosen.values() for cidr in cidrs]
+        for tier in computed:
+            chosen[tier] = [slots[tier][az_slot(az)] for az in azs]
+            _refuse_overlap(tier, chosen[tier], given)
     return (
-        [Subnet(az, cidr) for az, cidr in zip(azs, glue, strict=False)],
-        [Subnet(az, cidr) for az, cidr in zip(azs, database, strict=False)],
+        [Subnet(az, cidr) for az, cidr in zip(azs, chosen["glue"], strict=False)],
+        [Subnet(az, cidr) for az, cidr in zip(azs, chosen.get("database", []), strict=False)],
     )
+
+
+def _slots(
+    config: GlueprintConfig, azs: tuple[str, ...], prefixes: dict[str, int], tier: str
+) -> dict[str, list[IPv4Network]]:
+    """Every tier's slots; LayoutError (about `tier`'s prefix) when an AZ has no slot or the
+    slots do not fit in the VPC."""
+    beyond = [az for az in azs if not 0 <= az_slot(az) < MAX_AZS]
+    if beyond:
+        raise LayoutError(
+            [
+                Problem(
+                    "network.azs",
+                    f"{', '.join(beyond)}: only AZ letters a-{chr(ord('a') + MAX_AZS - 1)} "
+                    "have a subnet slot",
+                    "use AZs a to f, or list network.glue_subnets (and database_subnets)",
+                )
+            ]
+        )
+    slots = tier_slots(config.network.vpc_cidr, prefixes)
+    if slots is None:
+        sizes = " and ".join(f"{MAX_AZS} {name} subnets of /{p}" for name, p in prefixes.items())
+        raise LayoutError(
+            [
+                Problem(
+                    f"network.{tier}_subnet_prefix",
+                    f"{sizes} do not fit in {config.network.vpc_cidr} (each tier keeps a "
+                    f"slot for all {MAX_AZS} AZs, so adding an AZ never moves a subnet)",
+                    "use a larger network.vpc_cidr or a longer prefix (smaller subnets)",
+                )
+            ]
+        )
+    return slots
+
+
+def _refuse_overlap(tier: str, cidrs: list[IPv4Network], given: list[IPv4Network]) -> None:
+    for cidr in cidrs:
+        clash = next((other for other in given if cidr.overlaps(other)), None)
+        if clash is not None:
+            raise LayoutError(
+                [
+                    Problem(
+                        f"network.{tier}_subnets",
+                        f"the computed {tier} subnet {cidr} overlaps the listed subnet {clash}",
+                        f"list network.{tier}_subnets explicitly too",
+                    )
+                ]
+            )
 
 
 def connection_copies(name: str, copies: int) -> list[str]:

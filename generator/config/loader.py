@@ -183,7 +183,8 @@ def _problem(err: ErrorDetails) -> Problem:
         return Problem(path, "required field is missing", f"add `{loc[-1]}:`")
     description = _description(loc)
     fix = description or "see `glueprint schema` for the allowed values"
-    return Problem(path, err["msg"], fix)
+    # A validator's own message says what is wrong; pydantic's prefix adds nothing.
+    return Problem(path, err["msg"].removeprefix("Value error, "), fix)
 
 
 def _is_union_tag(part: int | str) -> bool:

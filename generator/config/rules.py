@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from generator.config.errors import Problem
+from generator.config.external import arn_region, cidr_problem
 from generator.config.job_rules import job_problems, unique_names
 from generator.config.layout import Layout, availability_zones, connection_copies
-from generator.config.schema import GlueprintConfig
+from generator.config.schema import GLUE_NAME_LENGTH, GlueprintConfig
 
 MAX_TAGS = 50 - 2  # AWS allows 50 tags; glueprint adds Project and ManagedBy.
 
@@ -26,6 +27,7 @@ def check(config: GlueprintConfig, layout: Layout | None, base_dir: Path) -> lis
         *_network(config),
         *_database(config),
         *_connections(config),
+        *_external_databases(config),
         *job_problems(config, base_dir),
         *_storage(config),
         *_tags(config),
@@ -157,13 +159,22 @@ def _connections(config: GlueprintConfig) -> Iterator[Problem]:
     az_count = len(availability_zones(config))
     for i, conn in enumerate(config.connections):
         path = f"connections[{i}]"
-        if conn.type == "JDBC" and config.database is None:
+        if conn.type == "JDBC" and conn.external is None and config.database is None:
             yield Problem(
                 f"{path}.type",
                 f"JDBC connection {conn.name!r} has no database to point at",
-                "add a `database:` section or make it a NETWORK connection",
+                "add a `database:` section, give the connection an `external:` database, "
+                "or make it a NETWORK connection",
             )
-        for copy in connection_copies(conn.name, az_count if conn.per_az else 1):
+        copies = connection_copies(conn.name, az_count if conn.per_az else 1)
+        if len(copies[-1]) > GLUE_NAME_LENGTH:
+            yield Problem(
+                f"{path}.name",
+                f"its per-AZ copy NAME-az{len(copies)} is {len(copies[-1])} characters long; "
+                f"Glue allows {GLUE_NAME_LENGTH}",
+                "shorten the name, or set per_az: false",
+            )
+        for copy in copies:
             if copy in expanded and expanded[copy] != i:
                 yield Problem(
                     f"{path}.name",
@@ -171,6 +182,60 @@ def _connections(config: GlueprintConfig) -> Iterator[Problem]:
                     "rename one of the connections",
                 )
             expanded.setdefault(copy, i)
+
+
+def _external_databases(config: GlueprintConfig) -> Iterator[Problem]:
+    """What AWS would refuse, or what would let Glue reach more than the database, in each
+    `external:` database."""
+    vpc = config.network.vpc_cidr
+    for i, conn in enumerate(config.connections):
+        db, path = conn.external, f"connections[{i}].external"
+        if db is None:
+            continue
+        if conn.type != "JDBC":
+            yield Problem(
+                path,
+                f"{conn.type} connection {conn.name!r} has a database, which only a JDBC "
+                "connection uses",
+                "set `type: JDBC`, or remove `external:`",
+            )
+        if (db.cidr is None) == (db.security_group_id is None):
+            given = (
+                "both cidr and security_group_id are"
+                if db.cidr
+                else "neither cidr nor security_group_id is"
+            )
+            yield Problem(
+                path,
+                f"Glue's egress rule needs one destination, but {given} given",
+                "give `cidr:` (the database's subnets) or `security_group_id:` (its group)",
+            )
+        if db.cidr is not None:
+            wrong = cidr_problem(db.cidr)
+            if wrong is None and db.cidr.overlaps(vpc) and not db.cidr.subnet_of(vpc):
+                wrong = f"{db.cidr} takes in the stack's VPC {vpc} and more"
+            if wrong:
+                yield Problem(
+                    f"{path}.cidr",
+                    f"{wrong}: Glue's egress would reach more than the database",
+                    "give the range of the database's subnets only, or its security_group_id",
+                )
+        region = arn_region(db.secret_arn)
+        if region != config.region:
+            yield Problem(
+                f"{path}.secret_arn",
+                f"the secret is in {region}, but jobs reach Secrets Manager only through "
+                f"the stack's endpoint in {config.region}",
+                f"replicate the secret to {config.region} and give the replica's ARN",
+            )
+        if db.kms_key_arn is not None and arn_region(db.kms_key_arn) != region:
+            yield Problem(
+                f"{path}.kms_key_arn",
+                f"the key is in {arn_region(db.kms_key_arn)}; a secret is encrypted with a "
+                f"key of its own region ({region})",
+                "give the key that encrypts the secret (KmsKeyId in `aws secretsmanager "
+                "describe-secret`)",
+            )
 
 
 def _storage(config: GlueprintConfig) -> Iterator[Problem]:

@@ -8,17 +8,27 @@ parsing; `generator.config.loader` is the one entry point that does both.
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from generator.config.catalog import (
     ENGINES,
     GLUE_VERSIONS,
     PYTHONSHELL_GLUE_VERSION,
 )
+from generator.config.external import ExternalDatabaseConfig
+from generator.config.strict import STRICT
 
 LogRetentionDays = Literal[
     1,
@@ -50,10 +60,45 @@ ProjectName = Annotated[
     StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$"),
     Field(description="Lower-case name (3-24 chars: a-z, 0-9, '-') prefixed to every resource."),
 ]
-ResourceName = Annotated[
+JobName = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"),
-    Field(description="Glue job or connection name: letters, digits, '_' and '-', max 128."),
+    Field(
+        description="Glue job name: letters, digits, '_' and '-', max 128 (narrower than Glue's "
+        "rule: the name is also part of the job's log group names and S3 prefixes)."
+    ),
+]
+GLUE_SINGLE_LINE = re.compile(r"[\u0020-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF\t]*")
+"""Glue's API "single-line string pattern" for names: no character below U+0020 but tab (so no
+line break), in code points (Glue's pattern spells characters above U+FFFF as UTF-16 pairs)."""
+GLUE_NAME_LENGTH = 255
+"""The longest name Glue accepts (connections, and in Glue's API any other name)."""
+IAM_SPECIAL = ("*", "?", "${")
+"""What IAM reads in a resource ARN: wildcards and policy variables."""
+
+
+def _connection_name(name: str) -> str:
+    """Glue's own rule, minus what would widen the job role's `glue:GetConnection` grant, whose
+    resource ARNs end in the connection names."""
+    if not GLUE_SINGLE_LINE.fullmatch(name):
+        raise ValueError("a Glue connection name is one line: no line break or control character")
+    special = [text for text in IAM_SPECIAL if text in name]
+    if special:
+        raise ValueError(
+            f"{' and '.join(map(repr, special))} in a connection name would be an IAM wildcard "
+            "or policy variable in the job role's glue:GetConnection grant, widening it"
+        )
+    return name
+
+
+ConnectionName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=GLUE_NAME_LENGTH),
+    AfterValidator(_connection_name),
+    Field(
+        description="Glue connection name, as Glue allows it: 1-255 characters on one line "
+        "(spaces included), without '*', '?' or '${' (IAM wildcards and variables)."
+    ),
 ]
 BucketName = Annotated[
     str,
@@ -74,7 +119,7 @@ assert set(GLUE_VERSIONS) == set(get_args(GlueVersion))  # keep catalog and mode
 class StrictModel(BaseModel):
     """Unknown keys are errors (a typo must not silently fall back to a default)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = STRICT
 
 
 class NetworkConfig(StrictModel):
@@ -154,18 +199,22 @@ class DatabaseConfig(StrictModel):
 class ConnectionConfig(StrictModel):
     """A Glue connection in the private subnets."""
 
-    name: ResourceName
+    name: ConnectionName
     type: Literal["NETWORK", "JDBC"]
     """NETWORK: VPC placement only (S3 through the gateway endpoint). JDBC: also the database."""
     description: str = ""
     per_az: bool = True
     """One copy per AZ (`NAME`, `NAME-az2`, ...), all attached to jobs in order, for failover."""
+    external: ExternalDatabaseConfig | None = None
+    """JDBC only: a database the stack does not own (engine, host, port, database, secret_arn,
+    kms_key_arn, and cidr or security_group_id) instead of the stack's `database:`. Credentials
+    stay in the Secrets Manager secret: never a username or password here."""
 
 
 class JobConfig(StrictModel):
     """A Glue job, placed in the VPC through its connections."""
 
-    name: ResourceName
+    name: JobName
     script: Path
     """Path of the job script, relative to the config file."""
     description: str = ""
@@ -180,17 +229,22 @@ class JobConfig(StrictModel):
     max_capacity: Annotated[float, Field(ge=0.0625, le=1.0)] | None = None
     """Python shell DPUs (default 0.0625); pythonshell only."""
     execution_class: Literal["STANDARD", "FLEX"] = "STANDARD"
-    timeout_minutes: Annotated[int, Field(ge=1, le=2880)] = 60
+    timeout_minutes: Annotated[int, Field(ge=1, le=2880)] | None = 60
+    """Minutes before Glue stops a run (status TIMEOUT). Batch jobs: default 60. Streaming jobs:
+    default none (null), so they run until stopped, as Glue intends; a number stops the stream
+    when it expires."""
     max_retries: Annotated[int, Field(ge=0, le=10)] = 0
     max_concurrent_runs: Annotated[int, Field(ge=1, le=1000)] = 1
     concurrent_incremental_runs: bool = False
     """Allow max_concurrent_runs > 1 for a job whose code reads incrementally (a watermark):
     such runs never publish at once (the second stops on the job's lease), so this only makes
     sense for jobs whose runs write different outputs (a sink path with an argument in it)."""
-    connections: list[ResourceName] | None = None
+    connections: list[ConnectionName] | None = None
     """Connections the job uses, in failover order; default: every connection in the config."""
-    bookmarks: bool = True
-    """Glue job bookmarks (incremental processing); glueetl only, default on there."""
+    bookmarks: bool = False
+    """Glue job bookmarks, for Glue-native incremental reads (`jobBookmarkKeys`); glueetl only.
+    Off by default: etl sources read incrementally with watermarks, and bookmarks would add the
+    Glue and KMS interface endpoints (a cost per AZ) to the stack."""
     continuous_logging: bool = True
     """Log to the job's own log groups, created by the stack (KMS-encrypted, with retention):
     continuous logging on Glue 4.0 and earlier, `--custom-logGroup-prefix` on 5.0 and later."""
@@ -220,8 +274,8 @@ class JobConfig(StrictModel):
         else:
             data.setdefault("worker_type", "G.1X")
             data.setdefault("workers", 2)
-        # Bookmarks exist for Spark batch jobs only (streaming jobs use Spark checkpoints).
-        data.setdefault("bookmarks", data.get("command", "glueetl") == "glueetl")
+        # A stream has no natural end: Glue runs streaming jobs without a timeout by default.
+        data.setdefault("timeout_minutes", None if data.get("command") == "gluestreaming" else 60)
         return data
 
     @property

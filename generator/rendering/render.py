@@ -17,6 +17,7 @@ import jinja2
 
 from generator import __version__
 from generator.config.catalog import ENDPOINT_IAM_PREFIX, ENGINES
+from generator.config.external import external_egress
 from generator.config.loader import LoadedConfig
 from generator.config.schema import JobConfig
 from generator.rendering.hclfmt import format_hcl
@@ -161,16 +162,19 @@ def _context(loaded: LoadedConfig) -> dict[str, Any]:
     database = config.database
     engine = ENGINES[database.engine] if database else None
     where = terraform_locations(loaded)
+    externals = {c.name: c.external for c in config.connections if c.external is not None}
     return {
         "config": config,
         "layout": layout,
         "database": database,
+        "external_databases": externals,
+        "external_egress": external_egress(externals.values()),
         "engine": engine,
         "family": engine.parameter_group_family(database.version) if engine and database else None,
         "endpoints": bool(layout.endpoints),
-        "endpoint_actions": [
-            f"{ENDPOINT_IAM_PREFIX.get(e.service, e.service)}:*" for e in layout.endpoints
-        ],
+        "endpoint_iam_prefixes": {
+            e.service: ENDPOINT_IAM_PREFIX.get(e.service, e.service) for e in layout.endpoints
+        },
         "uses_catalog": any(job.catalog for job in config.jobs),
         "glue_subnets": {s.az: str(s.cidr) for s in layout.glue_subnets},
         "database_subnets": {s.az: str(s.cidr) for s in layout.database_subnets},

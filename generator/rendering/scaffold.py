@@ -7,23 +7,42 @@ appended to the ``jobs:`` list as text so that the user's comments and layout su
 from __future__ import annotations
 
 import dataclasses
+import json
 import keyword
 import re
 
+import yaml
+
 from etl.errors import EtlError
+from etl.options import FILE_FORMATS
 
 JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _TOP_LEVEL_KEY = re.compile(r"^[^\s#-][^:]*:")
 _JOBS_KEY = re.compile(r"^jobs\s*:(?P<rest>.*)$")
+_PLAIN_SCALAR = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+"""Names safe unquoted in a YAML flow list (connection names may hold spaces, commas, ...)."""
+_FORMAT_EXTENSIONS = {
+    "csv": "csv",
+    "json": "json",
+    "jsonl": "json",
+    "ndjson": "json",
+    "parquet": "parquet",
+}
+"""File name extensions that say an S3 source's format (etl's json is JSON lines)."""
+_COMPRESSION_EXTENSIONS = ("gz", "bz2", "zst", "snappy")
+DEFAULT_FORMAT = "parquet"
 
 
 @dataclasses.dataclass(frozen=True)
 class JobSpec:
-    """What the user asked for: ``--jdbc CONNECTION:TABLE``, ``--s3 URI``, ``--sink URI``."""
+    """What the user asked for: ``--jdbc CONNECTION:TABLE``, ``--s3 URI``, ``--format``,
+    ``--sink URI``."""
 
     name: str
     jdbc: tuple[tuple[str, str], ...] = ()
     s3: tuple[str, ...] = ()
+    format: str | None = None
+    """The file format of every ``--s3`` source; None: each one's from its path (`s3_format`)."""
     sink: str | None = None
 
     @property
@@ -60,12 +79,19 @@ def _identifier(text: str, fallback: str) -> str:
     return name
 
 
-def _file_format(uri: str) -> str:
-    lowered = uri.lower().rstrip("/")
-    for fmt in ("csv", "json"):
-        if lowered.endswith(f".{fmt}") or f"/{fmt}" in lowered:
-            return fmt
-    return "parquet"
+def s3_format(uri: str, given: str | None) -> tuple[str, str]:
+    """The file format of the S3 source ``uri`` and why: ``--format``, else the extension of
+    the path's last segment (``orders.csv``, ``events.json.gz``), else parquet."""
+    if given is not None:
+        return given, "--format"
+    parts = uri.rstrip("/").rsplit("/", 1)[-1].lower().split(".")[1:]
+    if parts and parts[-1] in _COMPRESSION_EXTENSIONS:
+        parts.pop()
+    inferred = _FORMAT_EXTENSIONS.get(parts[-1]) if parts else None
+    if inferred is not None:
+        return inferred, "the path's extension"
+    others = "|".join(f for f in FILE_FORMATS if f != DEFAULT_FORMAT)
+    return DEFAULT_FORMAT, f"the default: no extension in the path; pass --format {others} if not"
 
 
 def source_names(spec: JobSpec) -> list[str]:
@@ -95,7 +121,8 @@ def render_job(spec: JobSpec) -> str:
     for name, (connection, table) in zip(names, spec.jdbc, strict=False):
         lines.append(f"        {name!r}: JdbcSource(connection={connection!r}, table={table!r}),")
     for name, uri in zip(names[len(spec.jdbc) :], spec.s3, strict=True):
-        lines.append(f"        {name!r}: S3Source({uri!r}, format={_file_format(uri)!r}),")
+        fmt, _ = s3_format(uri, spec.format)
+        lines.append(f"        {name!r}: S3Source({uri!r}, format={fmt!r}),")
     imports = {"job", "S3Sink"} | ({"JdbcSource"} if spec.jdbc else set())
     imports |= {"S3Source"} if spec.s3 else set()
     params = ", ".join(f"{n}: DataFrame" for n in names)
@@ -132,22 +159,27 @@ if __name__ == "__main__":
 
 
 def render_test(spec: JobSpec) -> str:
+    """The job's test: its transform on in-memory frames and, for a job reading only files,
+    a whole local run on files written in each source's format."""
     names = source_names(spec)
-    frames = "\n".join(
-        f'    {n} = spark.createDataFrame([(1, "a"), (1, "a"), (2, "b")], SCHEMA)' for n in names
-    )
+    frames = "\n".join(f"    {n} = spark.createDataFrame(ROWS, SCHEMA)" for n in names)
     call = ", ".join(f"{n}={n}" for n in names)
-    return f'''"""Tests of job {spec.name}: the transform runs on tiny in-memory frames, no I/O."""
+    files = not spec.jdbc
+    helpers = "load_job, local_profile, run_local" if files else "load_job"
+    what = "on tiny frames, then the whole job on local files" if files else "on tiny frames"
+    text = f'''"""Tests of job {spec.name}: the transform {what}."""
 
 from pathlib import Path
 
 import pytest
 from chispa import assert_df_equality
 
-from etl.testing import load_job
+from etl.testing import {helpers}
 
 JOB = load_job(Path(__file__).resolve().parents[1] / {spec.script!r})
-SCHEMA = "id INT, value STRING"
+SCHEMA = "id STRING, value STRING"  # what csv files read as, without a schema on the source
+ROWS = [("1", "a"), ("1", "a"), ("2", "b")]
+DISTINCT = [("1", "a"), ("2", "b")]
 
 
 @pytest.mark.spark
@@ -156,17 +188,53 @@ def test_transform_drops_duplicate_rows(spark):
 
     result = JOB({call})
 
-    expected = spark.createDataFrame([(1, "a"), (2, "b")], SCHEMA)
-    assert_df_equality(result, expected, ignore_row_order=True)
+    assert_df_equality(result, spark.createDataFrame(DISTINCT, SCHEMA), ignore_row_order=True)
 '''
+    return text + (_render_run_test(spec) if files else "")
+
+
+def _local(uri: str) -> str:
+    """Where ``local_profile(tmp_path, buckets)`` puts ``s3://bucket/key``: tmp_path/bucket/key."""
+    return uri.removeprefix("s3://").rstrip("/")
+
+
+def _render_run_test(spec: JobSpec) -> str:
+    """A local run of the whole job: each source's files written in its format, then read."""
+    lines = []
+    for uri in spec.s3:
+        fmt, _ = s3_format(uri, spec.format)
+        header = ", header=True" if fmt == "csv" else ""
+        lines.append(f"    rows.write.{fmt}(str(tmp_path / {_local(uri)!r}){header})")
+    writes = "\n".join(lines)
+    buckets = sorted({_local(uri).split("/")[0] for uri in (*spec.s3, spec.sink or "")} - {""})
+    return f"""
+
+@pytest.mark.spark
+def test_job_reads_its_files_and_publishes_distinct_rows(spark, tmp_path):
+    rows = spark.createDataFrame(ROWS, SCHEMA)
+{writes}
+
+    result = run_local(JOB, spark, local_profile(tmp_path, buckets={buckets!r}))
+
+    published = spark.read.parquet(result.outputs["output"])
+    assert_df_equality(published, spark.createDataFrame(DISTINCT, SCHEMA), ignore_row_order=True)
+"""
 
 
 def job_entry(spec: JobSpec, connections: list[str], indent: str) -> list[str]:
-    """The YAML lines of one ``jobs:`` item (all values are plain safe scalars)."""
+    """The YAML lines of one ``jobs:`` item (names quoted where YAML needs it)."""
     inner = indent + "  "
-    lines = [f"{indent}- name: {spec.name}", f"{inner}script: {spec.script}"]
-    lines.append(f"{inner}connections: [{', '.join(connections)}]")
+    lines = [f"{indent}- name: {_yaml_string(spec.name)}", f"{inner}script: {spec.script}"]
+    lines.append(f"{inner}connections: [{', '.join(map(_yaml_string, connections))}]")
     return lines
+
+
+def _yaml_string(text: str) -> str:
+    """``text`` as a YAML string: plain when that reads back as the same string (not as
+    ``true`` or ``12``), else double-quoted (a JSON string is a YAML double-quoted scalar)."""
+    if _PLAIN_SCALAR.match(text) and yaml.safe_load(text) == text:
+        return text
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _is_filler(line: str) -> bool:

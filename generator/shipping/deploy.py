@@ -244,9 +244,10 @@ class Deployment:
             "Connections": {"Connections": list(self._loaded.layout.job_connections[job.name])},
             "ExecutionProperty": {"MaxConcurrentRuns": job.max_concurrent_runs},
             "MaxRetries": job.max_retries,
-            "Timeout": job.timeout_minutes,
             "SecurityConfiguration": self._stack.security_configuration,
         }
+        if job.timeout_minutes is not None:  # none: a streaming job runs until stopped
+            definition["Timeout"] = job.timeout_minutes
         if job.is_spark:
             definition["WorkerType"] = job.worker_type
             definition["NumberOfWorkers"] = job.workers

@@ -10,7 +10,7 @@ from generator.terraform.plan import Key
 DB_TYPES = ("aws_db_instance", "aws_rds_cluster")
 
 
-def _database_groups(stack: Stack) -> dict[Key, set[int]]:
+def database_groups(stack: Stack) -> dict[Key, set[int]]:
     """Security groups attached to databases, with the databases' ports."""
     groups: dict[Key, set[int]] = {}
     for db in stack.plan.of_type(*DB_TYPES):
@@ -28,7 +28,7 @@ def _database_groups(stack: Stack) -> dict[Key, set[int]]:
 )
 def database_sg(stack: Stack) -> Iterator[str]:
     glue = stack.glue_groups()
-    for group, ports in sorted(_database_groups(stack).items()):
+    for group, ports in sorted(database_groups(stack).items()):
         ingress = [
             r
             for r in stack.rules_of({group})

@@ -56,7 +56,12 @@ class Event:
             return None
         hook = data.get("hook") or {}
         resource = (hook.get("resource") or {}).get("addr")
-        return cls(data.get("type", ""), data.get("@message", ""), resource, hook.get("action"))
+        message = data.get("@message", "")
+        # A diagnostic's summary alone ("Resource precondition failed") does not say why.
+        detail = (data.get("diagnostic") or {}).get("detail")
+        if detail:
+            message = f"{message}: {detail}"
+        return cls(data.get("type", ""), message, resource, hook.get("action"))
 
 
 def find_mirror() -> Path | None:

@@ -4,19 +4,26 @@ The checks run on whatever Terraform is in the stack directory, including the us
 and each names the resources at fault, why the invariant matters and how to fix it. Values that
 are unknown until apply (the JDBC connection properties depend on the database's address) are
 checked in the module source instead, and the result says so. The checks themselves are in
-`network_checks`, `database_checks` and `glue_checks`, registered in `checks`.
+`network_checks`, `egress_checks`, `endpoint_checks`, `database_checks` and `glue_checks`,
+registered in `checks`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from generator.terraform import database_checks, glue_checks, network_checks
+from generator.terraform import (
+    database_checks,
+    egress_checks,
+    endpoint_checks,
+    glue_checks,
+    network_checks,
+)
 from generator.terraform.checks import CHECKS, Check, Result, Stack
 from generator.terraform.plan import Plan
 
 __all__ = ["CHECKS", "Check", "Result", "Verifier"]
-CHECK_MODULES = (network_checks, database_checks, glue_checks)
+CHECK_MODULES = (network_checks, egress_checks, endpoint_checks, database_checks, glue_checks)
 """Imported for their registrations, in the order their checks are reported."""
 
 

@@ -244,3 +244,41 @@ def scratch_profile(
 def etl_connections(pg_connection: LocalConnection) -> dict[str, LocalConnection]:
     """The plugin's ``etl_profile`` resolves ``my-rds-vpc-connection`` to the test database."""
     return {CONNECTION: pg_connection}
+
+
+@dataclasses.dataclass(frozen=True)
+class PgReader:
+    """A least-privileged reader of the test database, as an ETL user is on a production one:
+    it may CONNECT, use its own schema and SELECT the tables and views the owner (the test's
+    ``psql``) creates there, nothing else."""
+
+    role: str
+    schema: str
+    profile: LocalProfile
+    """``my-rds-vpc-connection`` logging in as the reader."""
+
+
+@pytest.fixture
+def pg_reader(
+    psql: Callable[[str], str], pg_url: str, pg_jdbc_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PgReader]:
+    """A fresh reader role and schema for this test, both dropped afterwards."""
+    suffix = uuid.uuid4().hex[:12]
+    role, schema, password = f"etl_reader_{suffix}", f"etl_keys_{suffix}", uuid.uuid4().hex
+    database = urlsplit(pg_url).path.lstrip("/")
+    psql(
+        f"CREATE ROLE {role} LOGIN PASSWORD '{password}';"
+        f"GRANT CONNECT ON DATABASE {database} TO {role};"
+        f"CREATE SCHEMA {schema}; GRANT USAGE ON SCHEMA {schema} TO {role};"
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO {role}"
+    )
+    monkeypatch.setenv("TEST_PG_READER_USER", role)
+    monkeypatch.setenv("TEST_PG_READER_PASSWORD", password)
+    connection = LocalConnection(pg_jdbc_url, "TEST_PG_READER_USER", "TEST_PG_READER_PASSWORD")
+    try:
+        yield PgReader(role, schema, LocalProfile(connections={CONNECTION: connection}))
+    finally:
+        psql(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}';"
+            f"DROP SCHEMA {schema} CASCADE; DROP OWNED BY {role}; DROP ROLE {role}"
+        )

@@ -37,10 +37,12 @@ BUCKETS = ("src", "lake", "state")
 
 @dataclasses.dataclass(frozen=True)
 class Seen:
-    """What a reader and the next run see after a run: the rows, the committed watermarks."""
+    """What a reader and the next run see after a run: the rows, the committed watermarks, and
+    the rows and partitions of the catalog table."""
 
     rows: list[tuple[Any, ...]]
     marks: dict[str, str | None]
+    catalog: tuple[list[tuple[Any, ...]], list[str]] | None = None
 
 
 @dataclasses.dataclass
@@ -51,6 +53,7 @@ class Scenario:
     job: Job[..., DataFrame]
     prepare: Callable[[ObjectStoreRuntime], None]
     states: dict[str, str] = dataclasses.field(default_factory=dict)
+    catalog_table: str | None = None
 
 
 class Harness:
@@ -66,9 +69,11 @@ class Harness:
     def runtime(self) -> ObjectStoreRuntime:
         return ObjectStoreRuntime(SparkRuntime.local(self.profile, spark=self.spark), self.store)
 
-    def reset(self) -> None:
+    def reset(self, scenario: Scenario) -> None:
         shutil.rmtree(self.store_root, ignore_errors=True)
         shutil.copytree(self.template, self.store_root)
+        if scenario.catalog_table:
+            self.spark.sql(f"DROP TABLE IF EXISTS {scenario.catalog_table}")
         self.store.revive()
 
     def seen(self, scenario: Scenario) -> Seen:
@@ -91,7 +96,14 @@ class Harness:
             or p.name == "_lease.json"
         ]
         assert not leftovers, f"left behind: {leftovers}"
-        return Seen(sorted(tuple(r) for r in rows), marks)
+        return Seen(sorted(tuple(r) for r in rows), marks, self._catalog(scenario.catalog_table))
+
+    def _catalog(self, table: str | None) -> tuple[list[tuple[Any, ...]], list[str]] | None:
+        if table is None:
+            return None
+        rows = self.spark.table(table).selectExpr("id", "v", "string(day)").collect()
+        partitions = self.spark.sql(f"SHOW PARTITIONS {table}").collect()
+        return sorted(tuple(r) for r in rows), sorted(r[0] for r in partitions)
 
     def exhaust(self, scenario: Scenario) -> int:
         """Run the clean run and every crash point; return how many crash points were run."""
@@ -102,14 +114,14 @@ class Harness:
         scenario.prepare(self.runtime())
         shutil.copytree(self.store_root, self.template)
 
-        self.reset()
+        self.reset(scenario)
         scenario.job.run(self.runtime(), RUN)
         operations = self.store.operations
         clean = self.seen(scenario)
         assert clean.rows, "the clean run must publish something to compare with"
 
         for k in range(operations):
-            self.reset()
+            self.reset(scenario)
             self.store.crash_after(k)
             with pytest.raises(Crashed):
                 scenario.job.run(self.runtime(), RUN)
@@ -137,10 +149,14 @@ def _write(
     frame.write.partitionBy(*partition_by).parquet(runtime.path(uri))
 
 
-def _copy_job(mode: str, partition_by: tuple[str, ...] = ()) -> Job[..., DataFrame]:
+def _copy_job(
+    mode: str, partition_by: tuple[str, ...] = (), catalog_table: str | None = None
+) -> Job[..., DataFrame]:
     @job(
         sources={"rows": S3Source("s3://src/new")},
-        sink=S3Sink("s3://lake/out", partition_by=list(partition_by), mode=mode),
+        sink=S3Sink(
+            "s3://lake/out", partition_by=list(partition_by), mode=mode, catalog_table=catalog_table
+        ),
         name=f"copy-{mode}{'-partitioned' if partition_by else ''}",
     )
     def copy(rows: DataFrame) -> DataFrame:
@@ -154,20 +170,30 @@ OLD = [(i, f"2024-01-0{i % 2 + 1}", f"old{i}") for i in range(100, 106)]
 
 
 @pytest.mark.parametrize(
-    ("mode", "partition_by"),
-    [("overwrite", ()), ("overwrite", ("day",)), ("append", ())],
-    ids=["unpartitioned-overwrite", "dynamic-partition-overwrite", "append"],
+    ("mode", "partition_by", "catalog_table"),
+    [
+        ("overwrite", (), None),
+        ("overwrite", ("day",), None),
+        ("append", (), None),
+        ("append", ("day",), "etl_crash_catalog.out"),
+    ],
+    ids=["unpartitioned-overwrite", "dynamic-partition-overwrite", "append", "append-catalog"],
 )
 def test_every_crash_point_of_a_file_job(
-    harness: Harness, mode: str, partition_by: tuple[str, ...]
+    harness: Harness, mode: str, partition_by: tuple[str, ...], catalog_table: str | None
 ) -> None:
     def prepare(runtime: ObjectStoreRuntime) -> None:
         _write(runtime, "s3://src/new", NEW)
         _write(runtime, "s3://lake/out", OLD, partition_by)
+        runtime.spark.sql("CREATE DATABASE IF NOT EXISTS etl_crash_catalog")
 
-    scenario = Scenario(_copy_job(mode, partition_by), prepare)
+    scenario = Scenario(_copy_job(mode, partition_by, catalog_table), prepare, {}, catalog_table)
     assert harness.exhaust(scenario) >= 10
-    rows = harness.seen(scenario).rows
+    seen = harness.seen(scenario)
+    rows = seen.rows
+    if catalog_table:  # registered whatever the crash point: every row, every partition
+        assert seen.catalog is not None and seen.catalog[0] == rows
+        assert seen.catalog[1] == sorted({f"day={day}" for _, _, day in rows})
     if mode == "append":
         assert len(rows) == len(OLD) + len(NEW)
     elif partition_by:  # day 2024-01-02 is in both: replaced; 2024-01-01 kept; -03, -04 added
@@ -222,9 +248,9 @@ def _incremental_job(tables: tuple[str, ...], state: str | None, name: str) -> J
 
 @pytest.mark.postgres
 @pytest.mark.parametrize(
-    ("sources", "state"),
-    [(1, None), (2, None), (1, "s3://state/watermarks")],
-    ids=["append-watermark", "two-incremental-sources", "state-in-another-bucket"],
+    ("sources", "state", "new_rows"),
+    [(1, None, 8), (2, None, 8), (1, "s3://state/watermarks", 8), (1, None, 0)],
+    ids=["append-watermark", "two-incremental-sources", "state-in-another-bucket", "nothing-new"],
 )
 def test_every_crash_point_of_an_incremental_job(
     *,
@@ -235,6 +261,7 @@ def test_every_crash_point_of_an_incremental_job(
     tables: tuple[str, str],
     sources: int,
     state: str | None,
+    new_rows: int,
 ) -> None:
     harness = Harness(spark, tmp_path, {CONNECTION: pg_connection})
     chosen = tables[:sources]
@@ -242,13 +269,13 @@ def test_every_crash_point_of_an_incremental_job(
     first_batch = {table: psql(f"SELECT max(id) FROM {table}") for table in chosen}
 
     def prepare(runtime: ObjectStoreRuntime) -> None:
-        """An earlier run published ids 1..12 (1001..1012); 8 new rows arrived since."""
+        """An earlier run published ids 1..12 (1001..1012); ``new_rows`` rows arrived since."""
         load.run(runtime, ["--JOB_RUN_ID", "jr_earlier"])
         for table in chosen:
             offset = 0 if table == tables[0] else 1000
             psql(
                 f"INSERT INTO {table} SELECT {offset} + i, '2024-01-0' || (i % 3 + 1), 'v' || i "
-                f"FROM generate_series(13, 20) i"
+                f"FROM generate_series(13, {12 + new_rows}) i"
             )
 
     root = state or f"s3://lake/out/{STATE_DIR}"
@@ -256,8 +283,8 @@ def test_every_crash_point_of_an_incremental_job(
     covered = harness.exhaust(scenario)
     seen = harness.seen(scenario)
     assert covered >= 10
-    assert len(seen.rows) == len({r[0] for r in seen.rows}) == 20 * sources
+    assert len(seen.rows) == len({r[0] for r in seen.rows}) == (12 + new_rows) * sources
     assert seen.marks == {
-        name: str(int(first_batch[table]) + 8)
+        name: str(int(first_batch[table]) + new_rows)
         for name, table in zip(("a", "b"), chosen, strict=False)
     }

@@ -1,10 +1,12 @@
-"""JdbcSource against the real PostgreSQL from .ci/run, through a local profile."""
+"""JdbcSource against the real PostgreSQL from .ci/run, through a local profile, as a role that
+may only CONNECT and SELECT (conftest ``pg_reader``; every key shape: test_etl_jdbc_keys.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
+from conftest import PgReader
 from pyspark.sql import DataFrame, SparkSession
 
 from etl import JdbcSource, SparkRuntime
@@ -35,10 +37,11 @@ def _sizes(frame: DataFrame) -> list[int]:
 
 
 def test_table_is_read_in_parallel_on_its_discovered_primary_key(
-    spark: SparkSession, psql: Psql, pg_table: str, pg_profile: LocalProfile
+    spark: SparkSession, psql: Psql, pg_reader: PgReader
 ) -> None:
-    _seed(psql, pg_table)
-    frame = _read(spark, pg_profile, JdbcSource(connection=CONNECTION, table=pg_table))
+    table = f"{pg_reader.schema}.orders"
+    _seed(psql, table)
+    frame = _read(spark, pg_reader.profile, JdbcSource(connection=CONNECTION, table=table))
     sizes = _sizes(frame)
     assert len(sizes) == spark.sparkContext.defaultParallelism == 2
     assert all(size > 0 for size in sizes)  # really split, not one partition plus an empty one
@@ -47,17 +50,18 @@ def test_table_is_read_in_parallel_on_its_discovered_primary_key(
 
 
 def test_query_source_is_partitioned_on_a_date_column(
-    spark: SparkSession, psql: Psql, pg_table: str, pg_profile: LocalProfile
+    spark: SparkSession, psql: Psql, pg_reader: PgReader
 ) -> None:
-    _seed(psql, pg_table)
-    expected = int(psql(f"SELECT count(*) FROM {pg_table} WHERE amount > 300"))
+    table = f"{pg_reader.schema}.orders"
+    _seed(psql, table)
+    expected = int(psql(f"SELECT count(*) FROM {table} WHERE amount > 300"))
     source = JdbcSource(
         connection=CONNECTION,
-        query=f"SELECT id, day FROM {pg_table} WHERE amount > 300",
+        query=f"SELECT id, day FROM {table} WHERE amount > 300",
         partition_column="day",
         num_partitions=3,
     )
-    sizes = _sizes(_read(spark, pg_profile, source))
+    sizes = _sizes(_read(spark, pg_reader.profile, source))
     assert len(sizes) == 3
     assert all(size > 0 for size in sizes)
     assert sum(sizes) == expected
@@ -66,7 +70,6 @@ def test_query_source_is_partitioned_on_a_date_column(
 @pytest.mark.parametrize(
     ("ddl", "options"),
     [
-        ("code text PRIMARY KEY", {}),  # text key: not range-partitionable
         ("code int PRIMARY KEY", {"num_partitions": 1}),  # explicitly one connection
         ("code int", {}),  # no primary key to discover
     ],
@@ -75,23 +78,23 @@ def test_serial_read_when_no_usable_partition_column(
     spark: SparkSession,
     *,
     psql: Psql,
-    pg_table: str,
-    pg_profile: LocalProfile,
+    pg_reader: PgReader,
     ddl: str,
     options: dict[str, int],
 ) -> None:
-    value = "'x' || i" if "text" in ddl else "i"
-    psql(f"CREATE TABLE {pg_table} ({ddl})")
-    psql(f"INSERT INTO {pg_table} SELECT {value} FROM generate_series(1, 50) i")
-    frame = _read(spark, pg_profile, JdbcSource(connection=CONNECTION, table=pg_table, **options))
-    assert _sizes(frame) == [50]
+    table = f"{pg_reader.schema}.codes"
+    psql(f"CREATE TABLE {table} ({ddl})")
+    psql(f"INSERT INTO {table} SELECT i FROM generate_series(1, 50) i")
+    source = JdbcSource(connection=CONNECTION, table=table, **options)
+    assert _sizes(_read(spark, pg_reader.profile, source)) == [50]
 
 
 def test_empty_table_reads_as_one_empty_partition(
-    spark: SparkSession, psql: Psql, pg_table: str, pg_profile: LocalProfile
+    spark: SparkSession, psql: Psql, pg_reader: PgReader
 ) -> None:
-    psql(f"CREATE TABLE {pg_table} (id int PRIMARY KEY)")
-    frame = _read(spark, pg_profile, JdbcSource(connection=CONNECTION, table=pg_table))
+    table = f"{pg_reader.schema}.empty"
+    psql(f"CREATE TABLE {table} (id int PRIMARY KEY)")
+    frame = _read(spark, pg_reader.profile, JdbcSource(connection=CONNECTION, table=table))
     assert _sizes(frame) == [0]
 
 

@@ -45,3 +45,26 @@ def assert_rejected(data: dict[str, Any], path: str, words: str) -> None:
     found = problems(data)
     assert any(p == path and words in m for p, m, _ in found), found
     assert all(fix for _, _, fix in found), "every problem needs a fix"
+
+
+SPACED_CONNECTIONS = ["my rds connection", "s3 | net"]
+"""Connection names Glue accepts that are no HCL identifier (nor safe in a Markdown table)."""
+
+
+def spaced_names_project(root: Path) -> Path:
+    """A config whose connections are named SPACED_CONNECTIONS, with its job script; its path."""
+    (root / "jobs").mkdir(parents=True)
+    (root / "jobs" / "load.py").write_text('print("load")\n')
+    config = {
+        "project": "spaced",
+        "region": "eu-west-1",
+        "database": {"engine": "postgres"},
+        "connections": [
+            {"name": SPACED_CONNECTIONS[0], "type": "JDBC"},
+            {"name": SPACED_CONNECTIONS[1], "type": "NETWORK"},
+        ],
+        "jobs": [{"name": "load", "script": "jobs/load.py"}],
+    }
+    path = root / "glueprint.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path

@@ -89,14 +89,36 @@ def test_explicit_subnets_are_used_verbatim() -> None:
 
 def test_endpoints_follow_job_features() -> None:
     quiet = variant(
-        ("jobs.0.bookmarks", False),
         ("jobs.0.continuous_logging", False),
         ("jobs.0.metrics", False),
         ("jobs.0.connections", ["my-s3-vpc-connection"]),
     )
     assert parse(quiet).layout.endpoints == ()
     services = [e.service for e in parse(variant()).layout.endpoints]
-    assert services == ["glue", "kms", "logs", "monitoring", "secretsmanager"]
+    assert services == ["glue", "logs", "monitoring", "secretsmanager"]
+
+
+def test_bookmarks_are_off_by_default_and_bring_their_endpoints_when_on() -> None:
+    """etl jobs read incrementally with watermarks: bookmarks would only add Glue and KMS
+    endpoints (a cost per AZ). Turned on, they bring both back."""
+    quiet = (("jobs.0.continuous_logging", False), ("jobs.0.metrics", False))
+    s3_only = ("jobs.0.connections", ["my-s3-vpc-connection"])
+    off = parse(variant(*quiet, s3_only))
+    assert off.config.jobs[0].bookmarks is False and off.layout.endpoints == ()
+    on = parse(variant(*quiet, s3_only, ("jobs.0.bookmarks", True))).layout.endpoints
+    assert [(e.service, e.reasons) for e in on] == [
+        ("glue", ("my-glue-job: job bookmarks",)),
+        ("kms", ("my-glue-job: bookmarks are CSE-KMS encrypted",)),
+    ]
+
+
+def test_connection_names_follow_glues_own_rule() -> None:
+    """Spaces and other printable characters Glue accepts are accepted, up to 255 characters."""
+    names = ["my rds connection", "Zürich: orders, v2 (prod)", "c" * 251]
+    connections = [{"name": name, "type": "NETWORK", "per_az": False} for name in names]
+    loaded = parse(variant(("connections", connections), ("jobs.0.connections", names[:1])))
+    assert [c.name for c in loaded.layout.connections] == names
+    assert loaded.layout.job_connections["my-glue-job"] == ("my rds connection",)
 
 
 def test_explicit_endpoint_list_warns_about_a_needed_one() -> None:

@@ -8,6 +8,11 @@ import importlib.util
 import re
 import subprocess
 import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # glueprint depends on tomli below Python 3.11
+    import tomli as tomllib
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,7 +24,7 @@ from generator.cli.console import InputError
 from generator.cli.main import REQUIREMENTS_FILE, cli, local_test_requirements
 from generator.config.catalog import ETL_MIN_PYTHON, GLUE_RELEASES, GLUE_VERSIONS
 from generator.config.loader import load_config
-from generator.config.schema import GlueprintConfig
+from generator.config.schema import GlueprintConfig, JobConfig
 from tests.conftest import REPO
 
 
@@ -126,3 +131,13 @@ def test_the_catalog_imports_with_the_standard_library_alone() -> None:
     code = f"import sys; sys.path.insert(0, {str(REPO)!r}); import generator.config.catalog"
     done = subprocess.run([sys.executable, "-S", "-c", code], check=False, capture_output=True)
     assert done.returncode == 0, done.stderr.decode()
+
+
+def test_the_spark_extra_installs_the_default_glue_versions_pyspark() -> None:
+    """`pip install 'glueprint[spark]'` gets the Spark that new jobs run on Glue, the one
+    `glueprint init` pins (unpinned, it installed a pyspark no Glue version runs)."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    default = JobConfig.model_fields["glue_version"].default
+    assert pyproject["project"]["optional-dependencies"]["spark"] == [
+        GLUE_RELEASES[default].pyspark
+    ]

@@ -157,7 +157,7 @@ def test_endpoints_have_private_dns_and_policy(default_files: dict[str, str]) ->
     (endpoint,) = blocks(default_files["endpoints/main.tf"], "resource", "aws_vpc_endpoint")
     assert "private_dns_enabled = true" in endpoint and "policy" in endpoint
     assert (
-        'services          = ["glue", "kms", "logs", "monitoring", "secretsmanager"]'
+        'services          = ["glue", "logs", "monitoring", "secretsmanager"]'
         in (default_files["main.tf"])
     )
 

@@ -15,12 +15,16 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli.main import cli
+from generator.cli.stack import planned, workspace
 from generator.config.loader import load_config, load_default
 from generator.rendering.render import render
 from generator.rendering.writer import write_tree
 from generator.terraform.plan import Plan
+from generator.terraform.runner import Terraform as TerraformRunner
 from generator.terraform.verify import CHECKS, Verifier
 from tests.conftest import CONFIGS, Terraform
+from tests.generator.config_variants import SPACED_CONNECTIONS, spaced_names_project
+from tests.generator.verify_mutations import MUTATIONS
 
 
 def verify_json(stack: Path) -> dict[str, dict[str, object]]:
@@ -84,248 +88,23 @@ def test_every_rendered_config_verifies(name: str, tmp_path: Path, terraform: Te
     assert len(results) == len(CHECKS)
 
 
-def edit(stack: Path, file: str, old: str, new: str) -> None:
-    path = stack / file
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {file}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def edit_block(stack: Path, file: str, header: str, old: str, new: str) -> None:
-    """Replace the first `old` after `header` (inside that block)."""
-    path = stack / file
-    text = path.read_text()
-    start = text.index(header)
-    at = text.index(old, start)
-    path.write_text(text[:at] + new + text[at + len(old) :])
-
-
-def drop_block(stack: Path, file: str, header: str) -> None:
-    path = stack / file
-    text = path.read_text()
-    start = text.index(header)
-    depth, i = 0, text.index("{", start)
-    for j in range(i, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[j], 0)
-        if depth == 0:
-            path.write_text(text[:start] + text[j + 1 :])
-            return
-    raise AssertionError(f"unbalanced block {header}")
-
-
-def append(stack: Path, file: str, text: str) -> None:
-    with (stack / file).open("a") as handle:
-        handle.write("\n" + text)
-
-
-NET, SEC, GLUE, DB = "network/main.tf", "security/main.tf", "glue/main.tf", "database/main.tf"
-
-MUTATIONS = {
-    "internet gateway": (
-        "no-internet-gateways",
-        lambda s: append(
-            s, NET, 'resource "aws_internet_gateway" "oops" {\n  vpc_id = aws_vpc.this.id\n}\n'
-        ),
-    ),
-    "NAT gateway": (
-        "no-internet-gateways",
-        lambda s: append(
-            s,
-            NET,
-            'resource "aws_nat_gateway" "oops" {\n  subnet_id = aws_subnet.glue["eu-west-1a"].id\n'
-            '  connectivity_type = "private"\n}\n',
-        ),
-    ),
-    "default route": (
-        "no-default-route",
-        lambda s: append(
-            s,
-            NET,
-            'resource "aws_route" "oops" {\n'
-            '  route_table_id = aws_route_table.private["eu-west-1a"].id\n'
-            '  destination_cidr_block = "0.0.0.0/0"\n'
-            "  vpc_endpoint_id = aws_vpc_endpoint.s3.id\n}\n",
-        ),
-    ),
-    "route on the main table": (
-        "no-default-route",
-        lambda s: edit(
-            s,
-            NET,
-            "  route                  = []",
-            '  route {\n    cidr_block = "0.0.0.0/0"\n'
-            '    gateway_id = "igw-0123456789abcdef0"\n  }',
-        ),
-    ),
-    "public IPs": (
-        "subnets-private",
-        lambda s: edit(s, NET, "map_public_ip_on_launch = false", "map_public_ip_on_launch = true"),
-    ),
-    "unassociated subnet": (
-        "subnets-associated",
-        lambda s: drop_block(s, NET, 'resource "aws_route_table_association" "database"'),
-    ),
-    "default SG rule": (
-        "default-sg-empty",
-        lambda s: edit(
-            s,
-            NET,
-            '  vpc_id = aws_vpc.this.id\n\n  tags = {\n    Name = "${var.name}-default-deny-all"',
-            "  vpc_id = aws_vpc.this.id\n  ingress {\n    protocol = -1\n    self = true\n"
-            "    from_port = 0\n    to_port = 0\n  }\n\n  tags = {\n"
-            '    Name = "${var.name}-default-deny-all"',
-        ),
-    ),
-    "world egress, ip_protocol -1": (
-        "no-world-sg-rules",
-        lambda s: append(
-            s,
-            SEC,
-            'resource "aws_vpc_security_group_egress_rule" "oops" {\n'
-            '  security_group_id = aws_security_group.glue.id\n  cidr_ipv4 = "0.0.0.0/0"\n'
-            '  ip_protocol = "-1"\n}\n',
-        ),
-    ),
-    "world ingress, legacy rule": (
-        "no-world-sg-rules",
-        lambda s: append(
-            s,
-            SEC,
-            'resource "aws_security_group_rule" "oops" {\n  type = "ingress"\n'
-            '  security_group_id = aws_security_group.endpoints.id\n  protocol = "tcp"\n'
-            '  from_port = 443\n  to_port = 443\n  ipv6_cidr_blocks = ["::/0"]\n}\n',
-        ),
-    ),
-    "world egress, inline block": (
-        "no-world-sg-rules",
-        lambda s: edit(
-            s,
-            SEC,
-            "  description            = "
-            '"Interface endpoints: HTTPS from the Glue security group only"',
-            '  description = "Interface endpoints: HTTPS from the Glue security group only"\n'
-            '  egress {\n    protocol = "tcp"\n    from_port = 443\n    to_port = 443\n'
-            '    cidr_blocks = ["0.0.0.0/0"]\n  }',
-        ),
-    ),
-    "database open to endpoints SG": (
-        "database-sg-from-glue-only",
-        lambda s: edit(
-            s,
-            SEC,
-            "  security_group_id            = aws_security_group.database.id\n"
-            "  referenced_security_group_id = aws_security_group.glue.id",
-            "  security_group_id            = aws_security_group.database.id\n"
-            "  referenced_security_group_id = aws_security_group.endpoints.id",
-        ),
-    ),
-    "database all ports": (
-        "database-sg-from-glue-only",
-        lambda s: edit(
-            s,
-            SEC,
-            "  from_port                    = var.database_port\n"
-            "  to_port                      = var.database_port\n"
-            '  description                  = "JDBC from',
-            '  from_port = 0\n  to_port = 65535\n  description = "JDBC from',
-        ),
-    ),
-    "public database": (
-        "database-private",
-        lambda s: edit(
-            s,
-            DB,
-            "publicly_accessible                   = false",
-            "publicly_accessible                   = true",
-        ),
-    ),
-    "no deletion protection": (
-        "database-private",
-        lambda s: edit(
-            s, "main.tf", "deletion_protection   = true", "deletion_protection   = false"
-        ),
-    ),
-    "DNS hostnames off": (
-        "vpc-dns",
-        lambda s: edit(s, NET, "enable_dns_hostnames = true", "enable_dns_hostnames = false"),
-    ),
-    "job without security configuration": (
-        "jobs-in-vpc",
-        lambda s: edit(
-            s, GLUE, "  security_configuration = aws_glue_security_configuration.this.name\n", ""
-        ),
-    ),
-    "job without connections": (
-        "jobs-in-vpc",
-        lambda s: edit(
-            s,
-            GLUE,
-            "connections            = [for name in each.value.connections : "
-            "aws_glue_connection.this[name].name]",
-            "connections = []",
-        ),
-    ),
-    "S3 endpoint off the route tables": (
-        "s3-gateway-on-connection-subnets",
-        lambda s: edit(
-            s,
-            NET,
-            "route_table_ids   = [for table in aws_route_table.private : table.id]",
-            "route_table_ids   = []",
-        ),
-    ),
-    "no self-referencing ingress": (
-        "glue-sg-self-reference",
-        lambda s: edit_block(
-            s,
-            SEC,
-            'resource "aws_vpc_security_group_ingress_rule" "glue_self"',
-            "referenced_security_group_id = aws_security_group.glue.id",
-            "referenced_security_group_id = aws_security_group.endpoints.id",
-        ),
-    ),
-    "missing Secrets Manager endpoint": (
-        "endpoints-for-features",
-        lambda s: edit(s, "main.tf", '"monitoring", "secretsmanager"]', '"monitoring"]'),
-    ),
-    "endpoint without private DNS": (
-        "endpoints-for-features",
-        lambda s: edit(
-            s, "endpoints/main.tf", "private_dns_enabled = true", "private_dns_enabled = false"
-        ),
-    ),
-    "password in the connection": (
-        "no-secrets-in-glue",
-        lambda s: edit(
-            s,
-            GLUE,
-            '    JDBC_ENFORCE_SSL    = "true"',
-            '    JDBC_ENFORCE_SSL    = "true"\n    PASSWORD = "hunter2"',
-        ),
-    ),
-    "TLS not enforced": (
-        "no-secrets-in-glue",
-        lambda s: edit(s, GLUE, 'JDBC_ENFORCE_SSL    = "true"', 'JDBC_ENFORCE_SSL    = "false"'),
-    ),
-    "module from PyPI": (
-        "no-internet-dependencies",
-        lambda s: edit(
-            s,
-            "main.tf",
-            '= "public.orders"\n',
-            '= "public.orders"\n        "--additional-python-modules" = "pandas==2"\n',
-        ),
-    ),
-    "password as job argument": (
-        "no-secrets-in-glue",
-        lambda s: edit(
-            s,
-            "main.tf",
-            '= "public.orders"\n',
-            '= "public.orders"\n        "--db_password" = "hunter2"\n',
-        ),
-    ),
-}
+@pytest.mark.terraform
+@pytest.mark.emulator
+def test_jobs_attach_connections_glue_names_with_spaces(
+    tmp_path: Path, terraform: Terraform
+) -> None:
+    """The plan names the connections as configured, and every invariant holds."""
+    stack = tmp_path / "stack"
+    write_tree(stack, render(load_config(spaced_names_project(tmp_path))).files)
+    with workspace(stack, emulator=True) as (workdir, _):
+        plan = planned(TerraformRunner(workdir))
+        results = Verifier(plan, workdir).run()
+    assert [r.failures for r in results if not r.passed] == []
+    rds, net = SPACED_CONNECTIONS
+    wired = [rds, f"{rds}-az2", net, f"{net}-az2"]
+    (job,) = plan.of_type("aws_glue_job")
+    assert job.values["connections"] == wired
+    assert sorted(c.values["name"] for c in plan.of_type("aws_glue_connection")) == sorted(wired)
 
 
 @pytest.mark.terraform
