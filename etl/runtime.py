@@ -86,9 +86,12 @@ class Runtime(Protocol):
 
 
 class _StartedSession:
-    """The SparkSession a runtime holds once `start()` has run, and its file systems."""
+    """The SparkSession a runtime holds once `start()` has run, its file systems, and its
+    lookups: connections and catalog tables through the Glue API unless resolvers are given."""
 
     _spark: SparkSession | None = None
+    _resolver: ConnectionResolver | None = None
+    _catalog: Catalog | None = None
 
     @property
     def spark(self) -> SparkSession:
@@ -98,6 +101,18 @@ class _StartedSession:
 
     def storage(self, uri: str) -> Storage:
         return HadoopStorage(self.spark, uri)
+
+    def connection(self, name: str) -> JdbcConnection:
+        if self._resolver is None:
+            self._resolver = AwsConnectionResolver()
+        return self._resolver.resolve(name)
+
+    def catalog_table(
+        self, database: str, name: str, partition_expression: str | None = None
+    ) -> ResolvedTable:
+        if self._catalog is None:
+            self._catalog = AwsCatalog()
+        return self._catalog.table(database, name, partition_expression)
 
 
 class SparkRuntime(_StartedSession):
@@ -145,18 +160,6 @@ class SparkRuntime(_StartedSession):
                 builder = builder.config(key, value)
         self._spark = builder.getOrCreate()
 
-    def connection(self, name: str) -> JdbcConnection:
-        if self._resolver is None:
-            self._resolver = AwsConnectionResolver()
-        return self._resolver.resolve(name)
-
-    def catalog_table(
-        self, database: str, name: str, partition_expression: str | None = None
-    ) -> ResolvedTable:
-        if self._catalog is None:
-            self._catalog = AwsCatalog()
-        return self._catalog.table(database, name, partition_expression)
-
     def path(self, uri: str) -> str:
         return uri if self._profile is None else self._profile.local_path(uri)
 
@@ -196,18 +199,6 @@ class GlueRuntime(_StartedSession):
         resolved = getResolvedOptions(["job", *argv, "--JOB_NAME", job_name], ["JOB_NAME"])
         self._job = Job(self.glue_context)
         self._job.init(resolved["JOB_NAME"], {**arguments, **resolved})
-
-    def connection(self, name: str) -> JdbcConnection:
-        if self._resolver is None:
-            self._resolver = AwsConnectionResolver()
-        return self._resolver.resolve(name)
-
-    def catalog_table(
-        self, database: str, name: str, partition_expression: str | None = None
-    ) -> ResolvedTable:
-        if self._catalog is None:
-            self._catalog = AwsCatalog()
-        return self._catalog.table(database, name, partition_expression)
 
     def path(self, uri: str) -> str:
         return uri

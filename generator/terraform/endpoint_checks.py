@@ -11,7 +11,7 @@ statements only narrow what the Allow statements admit, so they are not needed f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,19 +219,10 @@ def _policy_problems(holder: Instance, account: str | None) -> tuple[list[Statem
     "with the condition aws:PrincipalAccount = this account.",
 )
 def s3_endpoint_platform_buckets_only(stack: Stack) -> Iterator[str]:
-    account = caller_account(stack)
     buckets = {str(b.values.get("bucket")) for b in stack.plan.of_type("aws_s3_bucket")}
-    for endpoint, holder in _policies(stack):
-        if not _is_s3(endpoint):
-            continue
-        statements, problems = _policy_problems(holder, account)
-        yield from problems
-        for statement in statements:
-            found = [
-                *statement_problems(statement, account or ""),
-                *s3_statement_problems(statement, buckets),
-            ]
-            yield from (f"{holder.address}: statement {statement.sid} {p}" for p in found)
+    yield from _endpoint_findings(
+        stack, s3=True, problems=lambda statement, _: s3_statement_problems(statement, buckets)
+    )
 
 
 @check(
@@ -243,15 +234,23 @@ def s3_endpoint_platform_buckets_only(stack: Stack) -> Iterator[str]:
     "this account.",
 )
 def interface_endpoints_this_account_only(stack: Stack) -> Iterator[str]:
+    yield from _endpoint_findings(stack, s3=False, problems=interface_statement_problems)
+
+
+def _endpoint_findings(
+    stack: Stack, *, s3: bool, problems: Callable[[Statement, str], Iterable[str]]
+) -> Iterator[str]:
+    """Each S3 (``s3``) or interface endpoint's policy problems, then each allowing statement's:
+    the account conditions every endpoint needs, plus ``problems`` of that endpoint kind."""
     account = caller_account(stack)
     for endpoint, holder in _policies(stack):
-        if _is_s3(endpoint):
+        if _is_s3(endpoint) != s3:
             continue
-        statements, problems = _policy_problems(holder, account)
-        yield from problems
+        statements, policy_problems = _policy_problems(holder, account)
+        yield from policy_problems
         for statement in statements:
             found = [
                 *statement_problems(statement, account or ""),
-                *interface_statement_problems(statement, account or ""),
+                *problems(statement, account or ""),
             ]
             yield from (f"{holder.address}: statement {statement.sid} {p}" for p in found)

@@ -25,6 +25,10 @@ from etl.profile import LocalConnection, LocalProfile
 PG_JAR = Path("/usr/share/java/postgresql.jar")
 CONNECTION = "my-rds-vpc-connection"
 """The connection name the profile fixtures define."""
+SERIALISED = "SELECT pg_advisory_xact_lock(4711); "
+"""Prefix for a psql command (one transaction) that changes shared catalog rows: parallel test
+workers share the server, and concurrent grants on one database or schema fail with "tuple
+concurrently updated"."""
 
 
 @pytest.fixture(scope="session")
@@ -97,11 +101,7 @@ def pg_connection(pg_jdbc_url: str, pg_env: dict[str, str]) -> LocalConnection:
 def pg_table(psql: Callable[[str], str], request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh table name in schema ``etl_test`` for this test, dropped afterwards."""
     name = "etl_test.t_" + re.sub(r"\W", "_", request.node.name.lower())[-50:]
-    # One transaction, serialised by an advisory lock: parallel test workers share the server.
-    psql(
-        "SELECT pg_advisory_xact_lock(4711); CREATE SCHEMA IF NOT EXISTS etl_test;"
-        f"DROP TABLE IF EXISTS {name}"
-    )
+    psql(f"{SERIALISED}CREATE SCHEMA IF NOT EXISTS etl_test; DROP TABLE IF EXISTS {name}")
     yield name
     psql(f"DROP TABLE IF EXISTS {name}")
 
@@ -267,7 +267,7 @@ def pg_reader(
     role, schema, password = f"etl_reader_{suffix}", f"etl_keys_{suffix}", uuid.uuid4().hex
     database = urlsplit(pg_url).path.lstrip("/")
     psql(
-        f"CREATE ROLE {role} LOGIN PASSWORD '{password}';"
+        f"{SERIALISED}CREATE ROLE {role} LOGIN PASSWORD '{password}';"
         f"GRANT CONNECT ON DATABASE {database} TO {role};"
         f"CREATE SCHEMA {schema}; GRANT USAGE ON SCHEMA {schema} TO {role};"
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO {role}"
@@ -279,6 +279,7 @@ def pg_reader(
         yield PgReader(role, schema, LocalProfile(connections={CONNECTION: connection}))
     finally:
         psql(
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}';"
-            f"DROP SCHEMA {schema} CASCADE; DROP OWNED BY {role}; DROP ROLE {role}"
+            f"{SERIALISED}SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE usename = '{role}'; DROP SCHEMA {schema} CASCADE; DROP OWNED BY {role}; "
+            f"DROP ROLE {role}"
         )

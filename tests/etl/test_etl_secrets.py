@@ -114,8 +114,8 @@ def test_glue_runs_never_show_the_secrets_manager_secret(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     role, secret_value = f"etl_secret_{uuid.uuid4().hex[:8]}", f"moto-{uuid.uuid4().hex}"
-    psql(
-        f"CREATE ROLE {role} LOGIN PASSWORD '{secret_value}';"
+    psql(  # serialised like the conftest's grants: workers share the server's catalog rows
+        f"SELECT pg_advisory_xact_lock(4711); CREATE ROLE {role} LOGIN PASSWORD '{secret_value}';"
         f"GRANT USAGE ON SCHEMA etl_test TO {role}"
     )
     psql(f"GRANT SELECT ON {seeded} TO {role}")
@@ -179,6 +179,6 @@ def test_glue_runs_never_show_the_secrets_manager_secret(
         )
     finally:
         psql(
-            f"REVOKE ALL ON {seeded} FROM {role};"
+            f"SELECT pg_advisory_xact_lock(4711); REVOKE ALL ON {seeded} FROM {role};"
             f"REVOKE ALL ON SCHEMA etl_test FROM {role}; DROP ROLE {role}"
         )
