@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from etl.catalog_table import quote_identifier
 from etl.errors import EtlError
 from etl.options import FILE_FORMATS
 
@@ -59,7 +60,7 @@ class Column:
 
 def ddl(columns: tuple[Column, ...]) -> str:
     """``"`id` bigint, `name` string"``: columns as a Spark DDL schema."""
-    return ", ".join(f"`{c.name.replace('`', '``')}` {c.spark_type}" for c in columns)
+    return ", ".join(f"{quote_identifier(c.name)} {c.spark_type}" for c in columns)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,6 +25,7 @@ import re
 from pyspark.sql import Column, types
 from pyspark.sql import functions as fn
 
+from etl.catalog_table import quote_identifier
 from etl.errors import OptionError, SchemaMismatchError
 from etl.options import did_you_mean
 
@@ -138,14 +139,13 @@ def resolve(schema: types.StructType, path: Names, where: str) -> tuple[Names, t
 
 def sql_ref(names: Names) -> str:
     """A field reference for Spark SQL, every name in backticks (dots and all)."""
-    return ".".join("`" + name.replace("`", "``") + "`" for name in names)
+    return ".".join(quote_identifier(name) for name in names)
 
 
 def display(names: Names) -> str:
     """A field path as Glue writes it: names with dots or backticks in backticks."""
     return ".".join(
-        "`" + name.replace("`", "``") + "`" if "." in name or "`" in name else name
-        for name in names
+        quote_identifier(name) if "." in name or "`" in name else name for name in names
     )
 
 
