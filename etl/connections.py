@@ -3,10 +3,10 @@
 Job code names a connection (``JdbcSource(connection="my-rds-vpc-connection", ...)``), never a
 URL or a password.  A resolver, chosen by the runtime, looks the name up:
 
-* :class:`AwsConnectionResolver`: Glue ``GetConnection`` for the URL (it includes the database
-  name, unlike ``GlueContext.extract_jdbc_conf``) and ``JDBC_ENFORCE_SSL``; credentials from the
-  secret named by ``SECRET_ID`` in Secrets Manager, or the connection's ``USERNAME``/``PASSWORD``.
-  Used on Glue and on any other Spark with AWS access.
+* :class:`AwsConnectionResolver`: Glue ``GetConnection`` (``HidePassword=True``) for the URL (it
+  includes the database name, unlike ``GlueContext.extract_jdbc_conf``) and ``JDBC_ENFORCE_SSL``;
+  credentials from a :class:`~etl.credentials.CredentialSource` (:mod:`etl.credentials`: Glue's
+  own resolution on Glue, boto3 elsewhere).  Used on Glue and on any other Spark with AWS access.
 * :class:`ProfileConnectionResolver` (in :mod:`etl.profile`): a local profile file whose
   credentials come from environment variables.
 """
@@ -14,20 +14,23 @@ URL or a password.  A resolver, chosen by the runtime, looks the name up:
 from __future__ import annotations
 
 import dataclasses
-import json
+from collections.abc import Mapping
 from typing import Any, Protocol
 
+from etl.credentials import AwsCredentials, CredentialSource, aws_call
 from etl.errors import ConnectionResolutionError
-from etl.secrets import quiet_aws_debug_logging, register_secret
+from etl.secrets import register_secret
+from etl.tls import Trust, trust, verified_options
+from etl.tls_ca import read_ca
 
-# JDBC URL prefix -> (driver class, connection properties that force TLS).
-_VENDORS: dict[str, tuple[str, dict[str, str]]] = {
-    "postgresql": ("org.postgresql.Driver", {"sslmode": "require"}),
-    "mysql": ("com.mysql.cj.jdbc.Driver", {"sslMode": "REQUIRED"}),
-    "mariadb": ("org.mariadb.jdbc.Driver", {"sslMode": "trust"}),
-    "sqlserver": ("com.microsoft.sqlserver.jdbc.SQLServerDriver", {"encrypt": "true"}),
-    "oracle": ("oracle.jdbc.OracleDriver", {}),  # TLS is chosen in the URL (tcps://)
-    "redshift": ("com.amazon.redshift.jdbc42.Driver", {"ssl": "true"}),
+# JDBC URL prefix -> driver class (TLS properties: etl.tls).
+_DRIVERS: dict[str, str] = {
+    "postgresql": "org.postgresql.Driver",
+    "mysql": "com.mysql.cj.jdbc.Driver",
+    "mariadb": "org.mariadb.jdbc.Driver",
+    "sqlserver": "com.microsoft.sqlserver.jdbc.SQLServerDriver",
+    "oracle": "oracle.jdbc.OracleDriver",
+    "redshift": "com.amazon.redshift.jdbc42.Driver",
 }
 
 
@@ -36,9 +39,30 @@ _VENDORS: dict[str, tuple[str, dict[str, str]]] = {
 # Spark partition runs its query once, so the default threshold of 5 never switches); parsing
 # dates and timestamps as text was ~40 % of the read's JVM time (docs/performance.md).  Behind
 # PgBouncer in transaction pooling, set options={"prepareThreshold": "0"}.
+# MySQL (MySQL Connector/J, the driver Glue uses for jdbc:mysql: URLs): useCursorFetch=true, or
+# Connector/J reads the whole result into memory before the first row, whatever the fetch size;
+# with it and JdbcSource's fetchsize (always >= 1) the server sends rows in batches of fetchsize
+# from a cursor (Connector/J reference, "JDBC API Implementation Notes", ResultSet; its other
+# way, a fetch size of Integer.MIN_VALUE, is not a batch size).  MariaDB Connector/J
+# (jdbc:mariadb:, and jdbc:mysql: where it is the only driver) streams whenever the fetch size is
+# > 0 (CONJ-26, 1.4.0) and connects with useCursorFetch set (2.7);
+# tests/etl/test_etl_jdbc_mysql.py proves that driver streams.
 READ_DEFAULTS: dict[str, dict[str, str]] = {
     "postgresql": {"prepareThreshold": "-1"},
+    "mysql": {"useCursorFetch": "true"},
 }
+
+
+def _spark_url(url: str) -> str:
+    """``url`` as Spark should see it.  Spark picks its SQL dialect by the URL's prefix and has
+    none for ``jdbc:mariadb:``: its default quotes column names in double quotes, which MariaDB
+    reads as string literals (every row of a column would hold the column's name).  MariaDB
+    Connector/J takes ``jdbc:mysql:`` too (3.x only with ``permitMysqlScheme``), for which Spark
+    uses its MySQL dialect; the driver class stays MariaDB's."""
+    prefix = "jdbc:mariadb:"
+    if not url.startswith(prefix):
+        return url
+    return f"jdbc:mysql:{url[len(prefix) :]}{'&' if '?' in url else '?'}permitMysqlScheme"
 
 
 def vendor_of(url: str) -> str:
@@ -60,6 +84,7 @@ class JdbcConnection:
     user: str
     password: str = dataclasses.field(repr=False)
     ssl: bool = False
+    trust: Trust = dataclasses.field(default_factory=Trust)  # with ssl: what to verify against
 
     def __post_init__(self) -> None:
         register_secret(self.password)
@@ -68,21 +93,19 @@ class JdbcConnection:
     def vendor(self) -> str:
         return vendor_of(self.url)
 
-    def spark_options(self) -> dict[str, str]:
-        """Options for ``spark.read.format("jdbc")``: URL, driver, credentials and TLS settings."""
-        driver, tls = _VENDORS.get(self.vendor, ("", {}))
-        options = {"url": self.url, "user": self.user, "password": self.password}
+    def spark_options(self, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Options for ``spark.read.format("jdbc")``: URL, driver, credentials and, when the
+        connection enforces TLS, the properties that verify the server's certificate and host
+        name (:mod:`etl.tls`); ``overrides`` (a source's options, applied after these) are
+        refused if they would weaken that."""
+        driver = _DRIVERS.get(self.vendor, "")
+        options = {"url": _spark_url(self.url), "user": self.user, "password": self.password}
         if driver:
             options["driver"] = driver
         if self.ssl:
-            if not tls and "tcps" not in self.url.lower():
-                raise ConnectionResolutionError(
-                    f"connection '{self.name}' enforces TLS but etl does not know how to require "
-                    f"it for {self.vendor}; put the TLS settings in the JDBC URL"
-                )
-            for key, value in tls.items():
-                if f"{key.lower()}=" not in self.url.lower():
-                    options[key] = value
+            options.update(
+                verified_options(self.name, self.vendor, self.url, self.trust, overrides or {})
+            )
         return options
 
 
@@ -97,18 +120,19 @@ def _is_true(value: str | None) -> bool:
 
 
 class AwsConnectionResolver:
-    """Resolve through the Glue Data Catalog and Secrets Manager with boto3.
+    """Resolve through the Glue Data Catalog with boto3; credentials from ``credentials``
+    (default :class:`~etl.credentials.AwsCredentials`, which says what each form needs).
 
-    In a private VPC this needs interface endpoints for ``glue`` and ``secretsmanager`` and the
-    ``glue:GetConnection`` and ``secretsmanager:GetSecretValue`` permissions.
+    In a private VPC this needs the ``glue`` interface endpoint and ``glue:GetConnection``.
     """
 
-    def __init__(self, session: Any = None) -> None:
+    def __init__(self, session: Any = None, credentials: CredentialSource | None = None) -> None:
         if session is None:
             import boto3
 
             session = boto3.session.Session()
         self._session = session
+        self._credentials = credentials or AwsCredentials(session)
         self._cache: dict[str, JdbcConnection] = {}
 
     def resolve(self, name: str) -> JdbcConnection:
@@ -117,18 +141,13 @@ class AwsConnectionResolver:
         return self._cache[name]
 
     def _fetch(self, name: str) -> JdbcConnection:
-        from botocore.exceptions import ClientError
-
         glue = self._session.client("glue")
-        try:
-            with quiet_aws_debug_logging():  # the answer may hold USERNAME/PASSWORD
-                found = glue.get_connection(Name=name, HidePassword=False)["Connection"]
-        except ClientError as exc:
-            raise ConnectionResolutionError(
-                f"Glue connection '{name}' could not be read "
-                f"({exc.response['Error']['Code']}); check that it exists in region "
-                f"{self._session.region_name} and that the role may call glue:GetConnection"
-            ) from None
+        found = aws_call(
+            f"Glue connection '{name}' could not be read",
+            f"check that it exists in region {self._session.region_name} and that the role may "
+            "call glue:GetConnection",
+            lambda: glue.get_connection(Name=name, HidePassword=True)["Connection"],
+        )
         props: dict[str, str] = found.get("ConnectionProperties", {})
         url = props.get("JDBC_CONNECTION_URL")
         if not url:
@@ -136,39 +155,26 @@ class AwsConnectionResolver:
                 f"Glue connection '{name}' has no JDBC_CONNECTION_URL "
                 f"(type {found.get('ConnectionType')}); JdbcSource needs a JDBC connection"
             )
-        user, password = self._credentials(name, props)
+        credentials = self._credentials.credentials(name, found)
         return JdbcConnection(
             name=name,
             url=url,
-            user=user,
-            password=password,
+            user=credentials.user,
+            password=credentials.password,
             ssl=_is_true(props.get("JDBC_ENFORCE_SSL")),
+            trust=self._trust(name, props),
         )
 
-    def _credentials(self, name: str, props: dict[str, str]) -> tuple[str, str]:
-        secret_id = props.get("SECRET_ID")
-        if not secret_id:
-            if "USERNAME" in props and "PASSWORD" in props:
-                return props["USERNAME"], props["PASSWORD"]
-            raise ConnectionResolutionError(
-                f"Glue connection '{name}' has neither SECRET_ID nor USERNAME/PASSWORD"
-            )
-        from botocore.exceptions import ClientError
-
-        try:
-            with quiet_aws_debug_logging():
-                text = self._session.client("secretsmanager").get_secret_value(SecretId=secret_id)[
-                    "SecretString"
-                ]
-        except ClientError as exc:
-            raise ConnectionResolutionError(
-                f"secret of Glue connection '{name}' could not be read "
-                f"({exc.response['Error']['Code']}); the role needs secretsmanager:GetSecretValue"
-            ) from None
-        try:
-            secret = json.loads(text)
-            return str(secret["username"]), str(secret["password"])
-        except (ValueError, KeyError, TypeError):
-            raise ConnectionResolutionError(
-                f"secret of Glue connection '{name}' must be JSON with 'username' and 'password'"
-            ) from None
+    def _trust(self, name: str, props: Mapping[str, str]) -> Trust:
+        """The CA (``CUSTOM_JDBC_CERT``, read from S3 here on the driver) and certificate name
+        (``CUSTOM_JDBC_CERT_STRING``); both apply only with ``JDBC_ENFORCE_SSL``."""
+        if not _is_true(props.get("JDBC_ENFORCE_SSL")):
+            return Trust()
+        location = props.get("CUSTOM_JDBC_CERT")
+        return trust(
+            name,
+            read_ca(name, location, self._session) if location else None,
+            origin=location or "",
+            cert_string=props.get("CUSTOM_JDBC_CERT_STRING"),
+            skip_validation=_is_true(props.get("SKIP_CUSTOM_JDBC_CERT_VALIDATION")),
+        )

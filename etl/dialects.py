@@ -22,7 +22,8 @@ SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
        (SELECT array_to_json(s.histogram_bounds::text::text[])::text
           FROM pg_catalog.pg_stats s
          WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = a.attname
-         ORDER BY s.inherited DESC LIMIT 1) AS bounds
+         ORDER BY s.inherited DESC LIMIT 1) AS bounds,
+       NULL AS indexed_rows
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -41,7 +42,14 @@ the name as ``FROM`` does (quoting, ``search_path``)."""
 
 _MYSQL_CATALOG = """
 SELECT c.COLUMN_NAME AS name, c.DATA_TYPE AS type, k.ORDINAL_POSITION AS key_position,
-       NULL AS bounds
+       NULL AS bounds,
+       (SELECT t.TABLE_ROWS FROM information_schema.TABLES t
+         WHERE t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+           AND EXISTS (SELECT 1 FROM information_schema.STATISTICS s
+                        WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME
+                          AND s.COLUMN_NAME = c.COLUMN_NAME AND s.SEQ_IN_INDEX = 1
+                          AND s.INDEX_TYPE = 'BTREE' AND s.SUB_PART IS NULL)
+       ) AS indexed_rows
   FROM information_schema.COLUMNS c
   LEFT JOIN information_schema.KEY_COLUMN_USAGE k
     ON k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
@@ -51,11 +59,19 @@ SELECT c.COLUMN_NAME AS name, c.DATA_TYPE AS type, k.ORDINAL_POSITION AS key_pos
  ORDER BY k.ORDINAL_POSITION
 """
 """information_schema, which on MySQL and MariaDB shows the columns and keys of every table
-the user has any privilege on (no statistics: ``bounds`` is NULL)."""
+the user has any privilege on.  No statistics (``bounds`` is NULL): MariaDB keeps its histograms
+in ``mysql.column_stats``, which a user with SELECT on its own database only may not read
+(error 1142; and none for a unique key: MariaDB 10.11), and MySQL 8's
+``information_schema.COLUMN_STATISTICS`` does not exist on MariaDB, which ``jdbc:mysql:`` URLs
+also reach, so naming it would fail the query there.  Instead ``indexed_rows`` is the table's
+row estimate (``TABLES.TABLE_ROWS``, shown to the same user; NULL for a view) when the column
+leads an index (``STATISTICS.SEQ_IN_INDEX`` 1; InnoDB's primary key is its clustered index), so
+that the column's quantiles can be read off that index (``Dialect.index_quantile``): a B-tree
+on the whole column, as a hash, full-text or prefix index cannot return it in order."""
 
 _STANDARD_CATALOG = """
 SELECT c.column_name AS name, c.data_type AS type, k.ordinal_position AS key_position,
-       NULL AS bounds
+       NULL AS bounds, NULL AS indexed_rows
   FROM information_schema.columns c
   LEFT JOIN (information_schema.key_column_usage k
              JOIN information_schema.table_constraints t
@@ -90,12 +106,20 @@ class Dialect:
     """String literals treat a backslash as an escape (MySQL's default), so it is doubled."""
     catalog: str | None = None
     """The primary-key columns of a table plus one named column, as rows of ``name``,
-    ``type``, ``key_position`` (``NULL`` off the key) and ``bounds`` (the column's histogram
-    as a JSON array of text, or ``NULL``); placeholders ``{table}``, ``{schema}``, ``{name}``
-    and ``{column}`` are string literals (``{schema}``/``{column}`` may be ``NULL``)."""
+    ``type``, ``key_position`` (``NULL`` off the key), ``bounds`` (the column's histogram as a
+    JSON array of text, or ``NULL``) and ``indexed_rows`` (the table's estimated rows when the
+    column leads an index that ``index_quantile`` can walk, else ``NULL``); placeholders
+    ``{table}``, ``{schema}``, ``{name}`` and ``{column}`` are string literals
+    (``{schema}``/``{column}`` may be ``NULL``)."""
     stride: str | None = None
     """Boundary ``{k}`` of ``{n}`` equal steps between the columns ``lo`` and ``hi``, as text
     and never decreasing in ``{k}`` (else the partitions would overlap)."""
+    index_quantile: str | None = None
+    """The ``{column}`` value at row ``{offset}`` of ``{relation}`` in ``{column}`` order, read off
+    an index on the column as a scalar subquery (``NULL`` past the last row)."""
+    time_stride: str | None = None
+    """``stride`` for a date or timestamp column, where ``stride`` works on numbers only
+    (``None``: ``stride`` works on both; a column of unknown type is then hashed)."""
     hash: str | None = None
     """An integer hash of ``{value}``, whatever its type."""
     row: str | None = None
@@ -104,6 +128,9 @@ class Dialect:
     """``{value}`` (an integer) mapped onto ``0 .. {n}-1``."""
     url_parameters: bool = False
     """The JDBC URL takes driver properties as a query string (``?name=value&...``)."""
+    url_decoded: bool = True
+    """The driver percent-decodes the URL's values.  MariaDB Connector/J 2.x does not, so a
+    value that needs encoding (a PEM CA in ``serverSslCert``) cannot go into its URL."""
 
     def identifier(self, name: str) -> str:
         """``name`` as a quoted identifier, exactly as written."""
@@ -121,6 +148,10 @@ class Dialect:
         if not properties:
             return url
         if not self.url_parameters:
+            return None
+        if not self.url_decoded and any(
+            percent_encoded(v, safe="") != v for v in properties.values()
+        ):
             return None
         query = "&".join(
             f"{percent_encoded(k, safe='')}={percent_encoded(v, safe='')}"
@@ -151,6 +182,18 @@ MYSQL = Dialect(
     minus_seconds="(TIMESTAMP({value}) - INTERVAL {seconds} SECOND)",
     backslash_escapes=True,
     catalog=_MYSQL_CATALOG,
+    # Cast by the server: the bound is compared back as the server's own text, as a stride is.
+    index_quantile=(
+        "(SELECT CAST({column} AS CHAR) FROM {relation} ORDER BY {column} LIMIT 1 OFFSET {offset})"
+    ),
+    # Divided before multiplied: DECIMAL arithmetic, which (hi - lo) * k on a BIGINT near its
+    # limit would overflow.  A date or datetime minus another is not an interval in MySQL but
+    # the difference of their digits as numbers, hence the microseconds of TIMESTAMPDIFF.
+    stride="CAST(lo + (hi - lo) / {n} * {k} AS CHAR)",
+    time_stride=(
+        "CAST(TIMESTAMPADD(MICROSECOND, TIMESTAMPDIFF(MICROSECOND, lo, hi) DIV {n} * {k}, lo)"
+        " AS CHAR)"
+    ),
     hash="CRC32(CAST({value} AS CHAR))",
     row="CONCAT_WS(',', {columns})",
     modulo="abs(mod({value}, {n}))",
@@ -161,7 +204,7 @@ DIALECTS = {
     "postgresql": POSTGRESQL,
     "redshift": dataclasses.replace(_STANDARD, minus_seconds=POSTGRESQL.minus_seconds),
     "mysql": MYSQL,
-    "mariadb": MYSQL,
+    "mariadb": dataclasses.replace(MYSQL, url_decoded=False),
     "sqlserver": dataclasses.replace(_STANDARD, quotes=("[", "]")),
 }
 

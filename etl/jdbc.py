@@ -133,6 +133,13 @@ def read_keys(
     spark: SparkSession, options: Mapping[str, str], query: str
 ) -> tuple[tuple[str, ...], ...]:
     """The rows of ``query`` (a few key columns, possibly many rows) as text, for the
-    watermark state: a Spark read, not :func:`fetch`, because the window may be large."""
+    watermark state: a Spark read, not :func:`fetch`, because the window may be large.
+
+    Spark renders the text (a cast in the session time zone, UTC at run time), the way the
+    next load casts it back to compare: a collected timestamp would be a Python ``datetime``
+    in this process's local zone, and name another instant wherever that zone is not UTC."""
+    from pyspark.sql import functions as fn
+
     frame = spark.read.format("jdbc").options(**options).option("query", query).load()
-    return tuple(tuple(str(value) for value in row) for row in frame.collect())
+    text = frame.select(*[fn.col(f"`{name}`").cast("string") for name in frame.columns])
+    return tuple(tuple(str(value) for value in row) for row in text.collect())

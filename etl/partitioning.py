@@ -12,9 +12,17 @@ partition.  :func:`plan_read` works those predicates out, in this order:
    * a single column with statistics (PostgreSQL ``pg_stats.histogram_bounds``, which a role
      that may SELECT the column can read) is split at quantiles of its histogram, so a key with
      gaps (ids 1..N and one at 10^12) still gives partitions of equal size;
+   * a single column leading an index, on MySQL and MariaDB (whose statistics a SELECT-only
+     user cannot read: see :mod:`etl.dialects`), is split at quantiles read off the index in one
+     more query (``ORDER BY`` the column ``LIMIT 1 OFFSET`` a share of the table's row
+     estimate); a stale estimate only moves the bounds, as the first and last partitions
+     are open-ended, so every row is still read once.  This query walks the index
+     ``(n - 1) / 2`` times for ``n`` partitions, a fraction of the read (docs/etl.md); if it
+     fails, the column is planned as one without statistics, after a WARN;
    * a number, date or timestamp without statistics (a table never analyzed, a view, a
      ``query``, an incremental load's new rows) is split into equal steps between its ``min``
-     and ``max`` (one more query);
+     and ``max`` (one more query); on MySQL, where numbers and dates step differently, a
+     ``query``'s column (type unknown) is hashed;
    * any other column (``uuid``, text without statistics) and a composite key are hashed.
 
 Every catalog lookup is one query on one driver connection (:func:`etl.jdbc.fetch`).  Planning
@@ -60,6 +68,8 @@ _STRIDE_TYPES = re.compile(
 )
 """Catalog types (PostgreSQL ``format_type``, information_schema ``DATA_TYPE``) whose
 ``min``/``max`` can be cut into equal steps."""
+_TIME_TYPES = re.compile(r"(?i)^(date|timestamp|datetime)\b")
+"""The catalog types among those that a dialect's ``time_stride`` steps through."""
 
 
 _SECRET = re.compile(r"(?i)password|secret|token|credential")
@@ -166,6 +176,9 @@ class _Column:
     type: str | None = None
     key_position: int | None = None
     bounds: tuple[str, ...] = ()
+    indexed_rows: int | None = None
+    """The table's estimated rows when the column leads an index (see
+    :attr:`Dialect.index_quantile`)."""
 
 
 def plan_read(
@@ -251,12 +264,14 @@ class _Planner:
         columns = []
         for i in range(len(result.rows)):
             position, bounds = result.value("key_position", i), result.value("bounds", i)
+            indexed_rows = result.value("indexed_rows", i)
             columns.append(
                 _Column(
                     name=str(result.value("name", i)),
                     type=result.value("type", i),
                     key_position=None if position is None else int(position),
                     bounds=tuple(json.loads(bounds)) if bounds else (),
+                    indexed_rows=None if indexed_rows is None else int(indexed_rows),
                 )
             )
         return columns
@@ -266,14 +281,26 @@ class _Planner:
         if column.bounds and not self.request.subset:
             bounds = _quantiles(column.bounds, self.request.partitions)
             return self._ranges(name, bounds, "at quantiles of the database's statistics")
+        rows = column.indexed_rows or 0
+        if self.sql.index_quantile and rows >= self.request.partitions and not self.request.subset:
+            return self._index_quantiles(name, column, rows)
+        return self._without_statistics(name, column)
+
+    def _without_statistics(self, name: str, column: _Column) -> ReadPlan:
+        """Equal steps between ``min`` and ``max`` for a number, date or time; else a hash."""
         if column.type is None or _STRIDE_TYPES.match(column.type):
-            return self._strides(name)
+            return self._strides(name, column.type)
         return self._hashed(self._hash(name), f"a hash of {name} ({column.type})")
 
-    def _strides(self, name: str) -> ReadPlan:
+    def _strides(self, name: str, type_: str | None) -> ReadPlan:
         """Equal steps between ``min`` and ``max``, computed by the database in the column's
         own type (one query); fewer partitions when the range has fewer distinct steps."""
         stride, n = self.sql.stride, self.request.partitions
+        if self.sql.time_stride is not None:
+            if type_ is None:  # a number's steps on a date would be nonsense, and vice versa
+                return self._hashed(self._hash(name), f"a hash of {name} (type unknown)")
+            if _TIME_TYPES.match(type_):
+                stride = self.sql.time_stride
         if stride is None:
             return self._hashed(self._hash(name), f"a hash of {name}")
         steps = ", ".join(stride.format(k=k, n=n) for k in range(n))
@@ -282,13 +309,40 @@ class _Planner:
             f"FROM {self.request.relation}) glueprint_bounds"
         )
         low, *cuts = fetch(self.spark, self.options, query).rows[0]
-        bounds: list[str] = []
-        for cut in cuts:  # non-decreasing: drop repeats and the minimum itself
-            if cut is not None and cut != low and (not bounds or cut != bounds[-1]):
-                bounds.append(cut)
+        bounds = _increasing(cuts, after=low)
         if not bounds:
             return ReadPlan(description=f"one connection ({name} is empty, NULL or constant)")
         return self._ranges(name, bounds, "in equal steps between its min and max")
+
+    def _index_quantiles(self, name: str, column: _Column, rows: int) -> ReadPlan:
+        """Bounds at equal row counts read off the column's index (one query walking it, MySQL),
+        at offsets from the table's row estimate.  A wrong estimate cannot lose or repeat a row:
+        it moves the bounds, the first and last partitions are open-ended, and offsets past the
+        last row give no bound.  NULLs sort first, so they count and go to the first partition.
+        A failed walk (a timeout, say) is planned as without statistics, after a WARN."""
+        assert self.sql.index_quantile is not None  # only called when the dialect has one
+        n, relation = self.request.partitions, self.request.relation
+        values = ", ".join(
+            self.sql.index_quantile.format(column=name, relation=relation, offset=rows * k // n)
+            for k in range(1, n)
+        )
+        try:
+            bounds = _increasing(fetch(self.spark, self.options, f"SELECT {values}").rows[0])
+        except Exception as exc:  # planning is an optimisation: any failure falls back
+            failure = classify_jdbc_error(exc)
+            if failure.about_connection:
+                raise
+            log.warning(
+                "partitioning %s on %s without its quantiles: reading them off its index "
+                "failed (%s)",
+                relation,
+                name,
+                failure.reason,
+            )
+            return self._without_statistics(name, column)
+        if not bounds:  # the estimate is far above the rows there are
+            return self._without_statistics(name, column)
+        return self._ranges(name, bounds, f"at quantiles read off its index (~{rows} rows)")
 
     def _ranges(self, name: str, bounds: Sequence[str], how: str) -> ReadPlan:
         """One partition below the first boundary (with the NULLs), one per gap, one above."""
@@ -312,6 +366,16 @@ class _Planner:
         predicates = [f"{modulo.format(value=value, n=n)} = {i}" for i in range(n)]
         predicates[0] += f" OR {value} IS NULL"
         return ReadPlan(tuple(predicates), f"{n} partitions by {what}")
+
+
+def _increasing(values: Sequence[str | None], after: str | None = None) -> list[str]:
+    """Non-decreasing ``values`` without NULLs, repeats and the value ``after`` (a minimum,
+    which would leave the first partition empty)."""
+    bounds: list[str] = []
+    for value in values:
+        if value is not None and value != after and (not bounds or value != bounds[-1]):
+            bounds.append(value)
+    return bounds
 
 
 def _quantiles(histogram: Sequence[str], n: int) -> list[str]:

@@ -7,7 +7,8 @@ A profile is a TOML file (comments allowed, no extra dependency on Python 3.11+)
     url = "jdbc:postgresql://127.0.0.1:5432/app"   # same database name as in AWS
     user_env = "APP_DB_USER"                        # environment variables, never literals
     password_env = "APP_DB_PASSWORD"
-    ssl = false                                     # optional; true = require TLS
+    ssl = false                                     # optional; true = verified TLS
+    ca = "certs/db-ca.pem"                          # optional, with ssl: the CA (PEM)
 
     [paths]
     "s3://my-bucket" = "data/my-bucket"             # relative to this file
@@ -42,8 +43,10 @@ from etl.catalog_lookup import FileTable, JdbcTable, ResolvedTable
 from etl.connections import JdbcConnection
 from etl.errors import ConnectionResolutionError, EtlError
 from etl.options import FILE_FORMATS, did_you_mean
+from etl.tls import Trust, trust
+from etl.tls_ca import read_ca
 
-_CONNECTION_KEYS = ("url", "user_env", "password_env", "ssl")
+_CONNECTION_KEYS = ("url", "user_env", "password_env", "ssl", "ca")
 _CATALOG_KEYS = ("connection", "table", "path", "format", "schema", "options")
 _SECTIONS = ("connections", "paths", "spark", "catalog")
 _S3_SCHEMES = ("s3://", "s3a://", "s3n://")
@@ -57,6 +60,7 @@ class LocalConnection:
     user_env: str
     password_env: str
     ssl: bool = False
+    ca: Path | None = None  # with ssl: the CA file (PEM); None = the JVM's trust store
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,12 +116,20 @@ class LocalProfile:
             plain = "s3://" + prefix.split("://", 1)[1]
             if normalised == plain or normalised.startswith(plain + "/"):
                 rest = normalised[len(plain) :].lstrip("/")
-                return (self.paths[prefix] / rest).as_uri() if rest else self.paths[prefix].as_uri()
+                return _file_uri(self.paths[prefix] / rest if rest else self.paths[prefix])
         bucket = "s3://" + normalised[5:].split("/", 1)[0]
         raise EtlError(
             f"no local directory for {uri}; add it to the local profile, e.g. "
             f'[paths] "{bucket}" = "data/{bucket[5:]}"'
         )
+
+
+def _file_uri(path: Path) -> str:
+    """``file://`` URI of an absolute ``path`` as Spark reads it back: Hadoop's ``Path`` takes
+    the text after the scheme literally (it does not percent-decode), so the escapes of
+    ``Path.as_uri()`` (``=`` in ``dt=2024-01-01``, ``,``, spaces) would name another path."""
+    posix = path.as_posix()
+    return "file://" + (posix if posix.startswith("/") else "/" + posix)
 
 
 def _connection(path: Path, name: str, entry: Any) -> LocalConnection:
@@ -140,7 +152,21 @@ def _connection(path: Path, name: str, entry: Any) -> LocalConnection:
         user_env=str(entry["user_env"]),
         password_env=str(entry["password_env"]),
         ssl=bool(entry.get("ssl", False)),
+        ca=_ca_file(path, name, entry),
     )
+
+
+def _ca_file(path: Path, name: str, entry: dict[str, Any]) -> Path | None:
+    """``ca``: a PEM file relative to the profile, the local stand-in for ``CUSTOM_JDBC_CERT``."""
+    if "ca" not in entry:
+        return None
+    where = f"local profile {path}: [connections.{name}] ca"
+    if entry.get("ssl") is not True:
+        raise EtlError(f"{where} is used only with verified TLS: add ssl = true")
+    ca = (path.parent / str(entry["ca"])).resolve()
+    if not ca.is_file():
+        raise EtlError(f"{where}: no file {ca}; give the path of the CA certificate (PEM)")
+    return ca
 
 
 def _catalog_table(path: Path, name: str, entry: Any) -> ResolvedTable:
@@ -170,7 +196,7 @@ def _catalog_table(path: Path, name: str, entry: Any) -> ResolvedTable:
         raise EtlError(f'{where} options must be a table, e.g. options = {{ sep = ";" }}')
     location = str(entry["path"])
     return FileTable(
-        location=location if "://" in location else (path.parent / location).resolve().as_uri(),
+        location=location if "://" in location else _file_uri((path.parent / location).resolve()),
         format=file_format,
         options={str(k): str(v) for k, v in options.items()},
         schema=str(entry["schema"]) if "schema" in entry else None,
@@ -212,6 +238,9 @@ class ProfileConnectionResolver:
             user=self._environ[entry.user_env],
             password=self._environ[entry.password_env],
             ssl=entry.ssl,
+            trust=trust(name, read_ca(name, str(entry.ca)), origin=str(entry.ca))
+            if entry.ssl and entry.ca
+            else Trust(),
         )
 
 

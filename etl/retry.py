@@ -12,8 +12,8 @@ driver's ``SQLException`` in its own errors) and looks at SQLSTATE classes and s
 
 * transient: ``08xxx`` (connection exception), ``53xxx`` (insufficient resources, notably
   ``53300`` too many connections, for the server or the role's ``CONNECTION LIMIT``), MySQL and
-  MariaDB error 1040 (too many connections) and 1203 (the user's ``max_user_connections``,
-  SQLSTATE ``42000``),
+  MariaDB error 1040 (too many connections), 1203 and 1226 (the server's and the user's own
+  ``max_user_connections``, SQLSTATE ``42000``),
   ``57P01``-``57P03`` (server shutting down / starting up), ``HYT00``/``HYT01`` (timeouts),
   ``java.net.ConnectException``, ``SocketTimeoutException``, ``NoRouteToHostException``,
   ``UnknownHostException`` (DNS inside a VPC can lag behind the ENI), ``EOFException``;
@@ -52,9 +52,12 @@ _TRANSIENT_JAVA = frozenset(
         "com.mysql.cj.jdbc.exceptions.CommunicationsException",
     }
 )
-_MYSQL_CONNECTION_LIMITS = frozenset({(1040, "08004"), (1040, "HY000"), (1203, "42000")})
-"""MySQL/MariaDB's too many connections (1040, ``HY000`` when refused before the handshake) and
-a user's ``max_user_connections`` (1203, reported as ``42000``), by error code and SQLSTATE:
+_MYSQL_CONNECTION_LIMITS = frozenset(
+    {(1040, "08004"), (1040, "HY000"), (1203, "42000"), (1226, "42000")}
+)
+"""MySQL/MariaDB's too many connections (1040, ``HY000`` when refused before the handshake), the
+server-wide ``max_user_connections`` (1203) and a user's own ``MAX_USER_CONNECTIONS`` resource
+limit (1226; both reported as ``42000``), by error code and SQLSTATE:
 Connector/J raises them as plain ``java.sql`` exceptions, so the pair names the database."""
 _CONNECTION_CLASSES = ("08", "28", "3D")
 _TLS = re.compile(r"(?i)\b(ssl|tls)\b")

@@ -4,7 +4,8 @@ A runtime owns the SparkSession, the connection resolver, the Data Catalog and t
 storage URIs:
 
 * :class:`GlueRuntime`: ``GlueContext`` + ``Job.init``/``Job.commit`` (bookmarks and run
-  tracking), connections through the Glue API.  ``awsglue`` is imported only here, only when the
+  tracking), connections through the Glue API with credentials from
+  ``GlueContext.extract_jdbc_conf``.  ``awsglue`` is imported only here, only when the
   job actually runs on Glue, so etl never depends on the non-OSI ``awsgluedataplanepython``.
 * :class:`SparkRuntime`: any SparkSession (EMR, spark-submit); connections through boto3.
 * :meth:`SparkRuntime.local`: local Spark with a :class:`~etl.profile.LocalProfile` standing in
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from etl.catalog_lookup import AwsCatalog, Catalog, ResolvedTable
 from etl.connections import AwsConnectionResolver, ConnectionResolver, JdbcConnection
+from etl.credentials import GlueContextCredentials
 from etl.errors import EtlError
 from etl.options import did_you_mean
 from etl.profile import LocalProfile, ProfileCatalog, ProfileConnectionResolver
@@ -195,6 +197,9 @@ class GlueRuntime(_StartedSession):
 
         self.glue_context = GlueContext(SparkContext.getOrCreate())
         self._spark = self.glue_context.spark_session
+        if self._resolver is None:  # credentials as Glue's own readers resolve them
+            credentials = GlueContextCredentials(self.glue_context)
+            self._resolver = AwsConnectionResolver(credentials=credentials)
         # getResolvedOptions also turns --job-bookmark-option & co. into the keys Job.init reads.
         resolved = getResolvedOptions(["job", *argv, "--JOB_NAME", job_name], ["JOB_NAME"])
         self._job = Job(self.glue_context)

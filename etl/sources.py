@@ -300,7 +300,7 @@ class JdbcSource(Strict):
         TLS), the source's own `options`, and `fetchsize`, later ones winning."""
         return {
             **READ_DEFAULTS.get(connection.vendor, {}),
-            **connection.spark_options(),
+            **connection.spark_options(self.options),
             **self.options,
             "fetchsize": str(self.fetchsize),
         }

@@ -16,10 +16,12 @@ from rich.markup import escape
 
 from generator import __version__
 from generator.cli.console import InputError, err_console, load_or_exit, out_console, table
+from generator.cli.database import db
 from generator.cli.deploy import deploy
 from generator.cli.jobs import check, new_job, run
 from generator.cli.stack import apply, plan, verify
 from generator.config.catalog import ETL_MIN_PYTHON, GLUE_RELEASES, version_key
+from generator.config.certificates import ca_certificate_warning
 from generator.config.loader import default_config_dir
 from generator.config.schema import GlueprintConfig
 from generator.rendering.package import ARCHIVE_NAME, etl_archive
@@ -91,7 +93,18 @@ def generate(config: Path | None, out: Path, force: bool) -> None:
     if not loaded.layout.endpoints:
         endpoints.add_row("-", "no job calls an AWS API other than S3")
     out_console.print(endpoints)
-    for warning in loaded.layout.warnings:
+    warnings = list(loaded.layout.warnings)
+    ca_warning = ca_certificate_warning(loaded.config)
+    if ca_warning is not None:
+        warnings.append(ca_warning)
+    if loaded.config.state is None:
+        warnings.append(
+            f"no `state:` section: Terraform keeps the state in {out}/terraform.tfstate, a local "
+            "file that is neither locked nor shared and holds every resource's attributes; add "
+            "`state: {bucket: EXISTING-BUCKET, key: PATH/terraform.tfstate}` for an encrypted, "
+            "locked S3 backend"
+        )
+    for warning in warnings:
         err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     out_console.print(
         escape(
@@ -239,7 +252,7 @@ def schema() -> None:
     sys.stdout.write(schema_text())
 
 
-for command in (verify, plan, apply, deploy, new_job, run, check):
+for command in (verify, plan, apply, deploy, new_job, run, check, db):
     cli.add_command(command)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from generator.cli.console import CommandError, err_console, out_console, table
+from generator.shipping import aws
 from generator.terraform.emulator import Emulator, EmulatorUnavailableError
 from generator.terraform.plan import Plan
 from generator.terraform.runner import Event, Terraform, TerraformError
-from generator.terraform.topology import check_topology
+from generator.terraform.topology import check_topology, external_database_cidrs
 from generator.terraform.verify import Result, Verifier
 
 PLAN_FILE = ".glueprint.tfplan"
@@ -121,9 +122,19 @@ def report(results: list[Result], as_json: bool) -> None:
     out_console.print(f"{len(results) - failed} passed, {failed} failed", highlight=False)
 
 
-def _run_verify(terraform: Terraform, workdir: Path) -> tuple[Plan, list[Result]]:
+def _run_verify(
+    terraform: Terraform, workdir: Path, emu: Emulator | None
+) -> tuple[Plan, list[Result]]:
     plan = planned(terraform)
-    return plan, Verifier(plan, workdir).run()
+    return plan, Verifier(plan, workdir, _account_ec2(emu)).run()
+
+
+def _account_ec2(emu: Emulator | None) -> Callable[[str], Any]:
+    """Region -> EC2 client of the account the plan is made against: the emulator's, or the
+    caller's own (the credentials Terraform plans with)."""
+    if emu is not None:
+        return lambda region: emu.client("ec2", region)
+    return lambda region: aws.client("ec2", region)
 
 
 @click.command()
@@ -132,9 +143,9 @@ def _run_verify(terraform: Terraform, workdir: Path) -> tuple[Plan, list[Result]
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON (for CI).")
 def verify(stack: Path, emulator: bool, as_json: bool) -> None:
     """Plan STACK and prove its invariants: no internet path, private database, Glue wiring."""
-    with workspace(stack, emulator) as (workdir, _):
+    with workspace(stack, emulator) as (workdir, emu):
         try:
-            _, results = _run_verify(Terraform(workdir), workdir)
+            _, results = _run_verify(Terraform(workdir), workdir, emu)
         except TerraformError as exc:
             hint = "" if emulator else "\n  hint: without AWS credentials, add --emulator"
             raise StackError(f"{exc}{hint}") from None
@@ -150,9 +161,9 @@ def verify(stack: Path, emulator: bool, as_json: bool) -> None:
 @emulator_option
 def plan(stack: Path, emulator: bool) -> None:
     """Plan STACK, verify it, and summarise the changes."""
-    with workspace(stack, emulator) as (workdir, _):
+    with workspace(stack, emulator) as (workdir, emu):
         try:
-            the_plan, results = _run_verify(Terraform(workdir), workdir)
+            the_plan, results = _run_verify(Terraform(workdir), workdir, emu)
         except TerraformError as exc:
             raise StackError(str(exc)) from None
         finally:
@@ -175,7 +186,7 @@ def apply(stack: Path, emulator: bool) -> None:
     with workspace(stack, emulator) as (workdir, emu):
         terraform = Terraform(workdir)
         try:
-            the_plan, results = _run_verify(terraform, workdir)
+            the_plan, results = _run_verify(terraform, workdir, emu)
             if any(not r.passed for r in results):
                 report(results, as_json=False)
                 raise StackError("verify failed: nothing was applied")
@@ -188,7 +199,11 @@ def apply(stack: Path, emulator: bool) -> None:
         _print_outputs(outputs)
         if emu is not None:
             region = _region(the_plan)
-            findings = check_topology(lambda service: emu.client(service, region), outputs)
+            findings = check_topology(
+                lambda service: emu.client(service, region),
+                outputs,
+                external_database_cidrs(the_plan),
+            )
             topology = table(
                 "Topology read back from the emulated account", ("check", "result", "detail")
             )

@@ -93,8 +93,16 @@ class Engine:
     default_port: int
     default_version: str
     jdbc_scheme: str
-    tls_parameter: str
     log_exports: tuple[str, ...]
+    major_parts: int
+    """Dot-separated parts of the major version: 16, 8.0, 8.0.mysql_aurora.3."""
+
+    def major_version(self, version: str) -> str:
+        """The version's major series, the form the config takes: RDS upgrades the minor
+        version itself (auto_minor_version_upgrade), and the provider keeps a configured prefix
+        of the running version (`engine_version_actual`) as no change, where a pinned minor
+        would plan a downgrade after every upgrade."""
+        return ".".join(version.split(".")[: self.major_parts])
 
     def parameter_group_family(self, version: str) -> str:
         """RDS parameter group family, e.g. postgres16, mysql8.0, aurora-postgresql16."""
@@ -111,31 +119,37 @@ ENGINES: dict[str, Engine] = {
             "postgres",
             False,
             5432,
-            "16.8",
+            "16",
             "postgresql",
-            "rds.force_ssl",
             ("postgresql", "upgrade"),
+            1,
         ),
         Engine(
             "mysql",
             False,
             3306,
-            "8.0.41",
+            "8.0",
             "mysql",
-            "require_secure_transport",
             ("error", "general", "slowquery"),
+            2,
         ),
         Engine(
-            "aurora-postgresql", True, 5432, "16.6", "postgresql", "rds.force_ssl", ("postgresql",)
+            "aurora-postgresql",
+            True,
+            5432,
+            "16",
+            "postgresql",
+            ("postgresql",),
+            1,
         ),
         Engine(
             "aurora-mysql",
             True,
             3306,
-            "8.0.mysql_aurora.3.08.2",
+            "8.0.mysql_aurora.3",
             "mysql",
-            "require_secure_transport",
             ("audit", "error", "slowquery"),
+            4,
         ),
     )
 }

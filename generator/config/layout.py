@@ -11,6 +11,7 @@ from ipaddress import IPv4Network
 
 from generator.config.endpoints import Feature, needed_endpoints
 from generator.config.errors import Problem
+from generator.config.regions import region_azs
 from generator.config.schema import GlueprintConfig, JobConfig, NetworkConfig
 
 
@@ -60,10 +61,16 @@ class LayoutError(Exception):
 
 
 def availability_zones(config: GlueprintConfig) -> tuple[str, ...]:
-    """Explicit AZs, or the region's first `az_count` letters (a, b, c, ...)."""
-    if config.network.azs is not None:
-        return tuple(config.network.azs)
-    return tuple(f"{config.region}{chr(ord('a') + i)}" for i in range(config.network.az_count))
+    """Explicit AZs, or the first `az_count` AZs the region offers a new account.
+
+    Never raises, so every other rule can run on the result while `regions.zone_problems`
+    refuses the config: when the region offers fewer AZs than asked, this returns those it
+    offers; for a region the table does not know, it stands in letters a, b, c, ..."""
+    net = config.network
+    if net.azs is not None:
+        return tuple(net.azs)
+    letters = tuple(config.region + chr(ord("a") + i) for i in range(net.az_count))
+    return (region_azs(config.region) or letters)[: net.az_count]
 
 
 MAX_AZS = next(
@@ -191,7 +198,7 @@ def job_features(config: GlueprintConfig, job: JobConfig) -> tuple[list[Feature]
         ("jdbc", bool(used_jdbc)),
         ("bookmarks", job.bookmarks),
         ("catalog", job.catalog),
-        ("encrypted-catalog", job.catalog and config.glue.catalog_encryption),
+        ("encrypted-catalog", job.catalog and config.glue.catalog_encryption.in_effect),
         ("logs", job.continuous_logging),
         ("metrics", job.metrics),
     ]

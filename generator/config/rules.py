@@ -11,10 +11,20 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from generator.config.buckets import external_bucket_problems
+from generator.config.catalog import ENGINES
+from generator.config.certificates import ca_certificate_problems
 from generator.config.errors import Problem
 from generator.config.external import arn_region, cidr_problem
 from generator.config.job_rules import job_problems, unique_names
 from generator.config.layout import Layout, availability_zones, connection_copies
+from generator.config.rds_catalog import (
+    AURORA_BURSTABLE_SIZES,
+    AURORA_INSTANCE_FAMILIES,
+    MAJOR_VERSIONS,
+    RDS_INSTANCE_FAMILIES,
+)
+from generator.config.regions import zone_problems
 from generator.config.schema import GLUE_NAME_LENGTH, GlueprintConfig
 
 MAX_TAGS = 50 - 2  # AWS allows 50 tags; glueprint adds Project and ManagedBy.
@@ -26,10 +36,13 @@ def check(config: GlueprintConfig, layout: Layout | None, base_dir: Path) -> lis
     return [
         *_network(config),
         *_database(config),
+        *ca_certificate_problems(config, base_dir),
         *_connections(config),
         *_external_databases(config),
         *job_problems(config, base_dir),
         *_storage(config),
+        *external_bucket_problems(config),
+        *_catalog_encryption(config),
         *_tags(config),
         *_ip_capacity(config, layout),
     ]
@@ -69,6 +82,7 @@ def _network(config: GlueprintConfig) -> Iterator[Problem]:
         for az, n in Counter(azs).items():
             if n > 1:
                 yield Problem("network.azs", f"{az} is listed {n} times", "list each AZ once")
+    yield from zone_problems(config)
     yield from _explicit_subnets(config, len(azs))
 
 
@@ -119,25 +133,44 @@ def _database(config: GlueprintConfig) -> Iterator[Problem]:
     db = config.database
     if db is None:
         return
+    engine = ENGINES[db.engine]
+    major = engine.major_version(db.version)
     if db.engine == "aurora-mysql" and "mysql_aurora" not in db.version:
         yield Problem(
             "database.version",
             f"{db.version!r} is not an Aurora MySQL version",
-            "use the form 8.0.mysql_aurora.3.08.2",
+            f"use the form {engine.default_version}",
         )
-    if db.engine != "aurora-mysql" and "mysql_aurora" in db.version:
+    elif db.engine != "aurora-mysql" and "mysql_aurora" in db.version:
         yield Problem(
             "database.version",
             f"{db.version!r} is an Aurora MySQL version but the engine is {db.engine}",
             "set database.engine to aurora-mysql",
         )
-    if db.engine in ("mysql", "aurora-mysql") and db.version.count(".") < 1:
+    elif db.version.count(".") + 1 < engine.major_parts:
         yield Problem(
             "database.version",
-            f"{db.version!r} lacks a minor version; MySQL parameter "
-            "groups are per major.minor (mysql8.0)",
-            "use e.g. 8.0.41",
+            f"{db.version!r} is not a whole {db.engine} major version (parameter groups are "
+            f"per major version: {engine.parameter_group_family(engine.default_version)})",
+            f"use the form {engine.default_version}",
         )
+    elif major not in MAJOR_VERSIONS[db.engine]:
+        valid = ", ".join(MAJOR_VERSIONS[db.engine])
+        yield Problem(
+            "database.version",
+            f"{db.version!r} is not a {db.engine} major version AWS offers (valid: {valid}); "
+            "CreateDB fails at apply",
+            f"set database.version to one of {valid}, or database.engine to the engine the "
+            "version belongs to",
+        )
+    elif db.version != major:
+        yield Problem(
+            "database.version",
+            f"{db.version!r} pins a minor version; RDS upgrades the minor version itself (auto "
+            "minor version upgrade is on), after which every plan would try to downgrade it",
+            f"use the major version {major!r}: RDS picks the minor and keeps it current",
+        )
+    yield from _instance_class(db.engine, db.instance_class, engine.aurora)
     if db.max_allocated_storage_gb < db.allocated_storage_gb:
         yield Problem(
             "database.max_allocated_storage_gb",
@@ -150,6 +183,27 @@ def _database(config: GlueprintConfig) -> Iterator[Problem]:
             "database.master_username",
             f"{db.master_username!r} is reserved or a well-known default (Security Hub RDS.24/25)",
             "choose a custom name",
+        )
+
+
+def _instance_class(engine: str, instance_class: str, aurora: bool) -> Iterator[Problem]:
+    """An instance class the engine runs on (generator.config.rds_catalog): RDS refuses any
+    other at apply with InvalidParameterCombination."""
+    _, family, size = instance_class.split(".")
+    families = AURORA_INSTANCE_FAMILIES if aurora else RDS_INSTANCE_FAMILIES
+    offered = ", ".join(f"db.{f}" for f in families)
+    if family not in families:
+        yield Problem(
+            "database.instance_class",
+            f"{instance_class} is not an instance class {engine} runs on (its families: {offered})",
+            "pick a class of one of those families, e.g. db.t4g.medium or db.r7g.large",
+        )
+    elif aurora and family.startswith("t") and size not in AURORA_BURSTABLE_SIZES:
+        sizes = " or ".join(AURORA_BURSTABLE_SIZES)
+        yield Problem(
+            "database.instance_class",
+            f"{instance_class}: Aurora runs burstable db.{family} classes only in size {sizes}",
+            f"use db.{family}.medium or db.{family}.large, or a db.r* class",
         )
 
 
@@ -263,6 +317,18 @@ def _storage(config: GlueprintConfig) -> Iterator[Problem]:
                 f"bucket {name!r} is used for {n} purposes",
                 "give each bucket its own name",
             )
+
+
+def _catalog_encryption(config: GlueprintConfig) -> Iterator[Problem]:
+    key = config.glue.catalog_encryption.kms_key_arn
+    if key is not None and arn_region(key) != config.region:
+        yield Problem(
+            "glue.catalog_encryption.kms_key_arn",
+            f"the key is in {arn_region(key)}; the Data Catalog of {config.region} is encrypted "
+            f"with a key of {config.region}",
+            f"give a key of {config.region} (`aws glue get-data-catalog-encryption-settings "
+            f"--region {config.region}` shows the one in use)",
+        )
 
 
 def _tags(config: GlueprintConfig) -> Iterator[Problem]:

@@ -19,15 +19,19 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
+from generator.config.buckets import ExternalBucketConfig
 from generator.config.catalog import (
     ENGINES,
     GLUE_VERSIONS,
     PYTHONSHELL_GLUE_VERSION,
 )
-from generator.config.external import ExternalDatabaseConfig
+from generator.config.external import ExternalDatabaseConfig, KmsKeyArn
+from generator.config.glue_user import GlueUserConfig
+from generator.config.state import REGION_PATTERN, StateConfig
 from generator.config.strict import STRICT
 
 LogRetentionDays = Literal[
@@ -107,7 +111,7 @@ BucketName = Annotated[
 ]
 Region = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$"),
+    StringConstraints(pattern=REGION_PATTERN),
     Field(description="AWS region, e.g. eu-west-1."),
 ]
 GlueVersion = Literal["3.0", "4.0", "5.0", "5.1", "6.0"]
@@ -133,7 +137,8 @@ class NetworkConfig(StrictModel):
     ) = None
     """Explicit AZs (e.g. [eu-west-1a, eu-west-1b]); default: the region's first az_count."""
     az_count: Annotated[int, Field(ge=2, le=6)] = 2
-    """How many AZs to use when `azs` is not given (letters a, b, c, ... of the region)."""
+    """How many AZs to use when `azs` is not given: the first that the region offers new
+    accounts (ap-northeast-1: a, c, d), from the table in generator/config/regions.py."""
     glue_subnet_prefix: Annotated[int, Field(ge=16, le=28)] = 20
     """Prefix length of each Glue subnet. Glue takes one IP per worker, so keep these large."""
     database_subnet_prefix: Annotated[int, Field(ge=16, le=28)] = 24
@@ -154,7 +159,7 @@ class DatabaseConfig(StrictModel):
     engine: Literal["postgres", "mysql", "aurora-postgresql", "aurora-mysql"] = "postgres"
     """RDS engine."""
     version: Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9A-Za-z_]+)*$")] = ""
-    """Engine version; default per engine (see generator/catalog.py)."""
+    """Major version only (16, 8.0, 8.0.mysql_aurora.3; RDS upgrades minors), default per engine."""
     instance_class: Annotated[str, StringConstraints(pattern=r"^db\.[a-z0-9-]+\.[a-z0-9]+$")] = (
         "db.t4g.medium"
     )
@@ -181,6 +186,20 @@ class DatabaseConfig(StrictModel):
     """Performance Insights, encrypted with the platform KMS key."""
     monitoring_interval: Literal[0, 1, 5, 10, 15, 30, 60] = 60
     """Enhanced Monitoring interval in seconds (0 turns it off)."""
+    glue_user: GlueUserConfig = GlueUserConfig()
+    """The database user the Glue connections log in as (not the master user) and its grants;
+    created by `glueprint db bootstrap` after the first apply."""
+    ca_certificate: Path | None = None
+    """The region's RDS Root CA RSA2048 G1 (PEM, relative to the config): CUSTOM_JDBC_CERT."""
+
+    @model_validator(mode="after")
+    def _glue_user_is_not_the_master(self) -> DatabaseConfig:
+        if self.glue_user.name.lower() == self.master_username.lower():
+            raise ValueError(
+                f"glue_user.name {self.glue_user.name!r} is the master user; the jobs must log "
+                "in as a user of their own: choose another glue_user.name"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -301,14 +320,49 @@ class StorageConfig(StrictModel):
         Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$")]
     ] = []
     """IAM roles/users still allowed to reach the data and temp buckets from outside the VPC."""
+    external_buckets: list[ExternalBucketConfig] = []
+    """Existing buckets of the stack's region the jobs read (`access: read`) or write
+    (`access: read_write`), each with its KMS key if a customer managed one encrypts it: the S3
+    endpoint admits them and the job role may use them, nothing wider."""
+
+
+class CatalogEncryptionConfig(StrictModel):
+    """Data Catalog encryption, an account- and region-wide setting: off unless asked for."""
+
+    enabled: bool = False
+    """This stack sets the account's Data Catalog encryption settings: metadata encrypted at rest
+    and connection passwords returned encrypted, with `kms_key_arn` or the platform key. Every
+    other catalog user of the account and region then needs that key, and no other stack may
+    manage these settings (the last apply wins)."""
+    kms_key_arn: KmsKeyArn | None = None
+    """An existing key of this account and region for the catalog. With `enabled`, the settings
+    use it instead of the platform key; without, it names the key the account's catalog is
+    already encrypted with (settings managed elsewhere). Either way the job role may use it."""
+
+    @property
+    def in_effect(self) -> bool:
+        """Whether the jobs meet an encrypted catalog (set by this stack or by another)."""
+        return self.enabled or self.kms_key_arn is not None
 
 
 class GlueConfig(StrictModel):
     """Account-level Glue settings."""
 
-    catalog_encryption: bool = True
-    """Encrypt the Data Catalog and connection passwords with the platform key.
-    Account- and region-wide: turn off if another stack manages these settings."""
+    catalog_encryption: CatalogEncryptionConfig = CatalogEncryptionConfig()
+    """Account-wide Data Catalog encryption, off unless asked for: `enabled: true` (this stack
+    sets it, with the platform key or `kms_key_arn`), or `kms_key_arn` alone (the account's
+    catalog is already encrypted with that key)."""
+
+    @field_validator("catalog_encryption", mode="before")
+    @classmethod
+    def _no_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(
+                "catalog_encryption is a mapping: `{enabled: true}` to have this stack encrypt "
+                "the account's Data Catalog with the platform key, `{kms_key_arn: ARN}` when the "
+                "account's catalog is already encrypted with that key, or omit it (off)"
+            )
+        return value
 
 
 class GlueprintConfig(StrictModel):
@@ -331,6 +385,8 @@ class GlueprintConfig(StrictModel):
     storage: StorageConfig = StorageConfig()
     glue: GlueConfig = GlueConfig()
     jobs: list[JobConfig] = []
+    state: StateConfig | None = None
+    """Terraform state in an existing S3 bucket; without it, state stays in a local file."""
 
     @property
     def resource_tags(self) -> dict[str, str]:

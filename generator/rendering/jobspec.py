@@ -8,7 +8,7 @@ job looks the same on Glue whichever way it got there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from generator.config.catalog import version_key
@@ -86,6 +86,33 @@ def log_groups(job: JobConfig, where: Locations) -> dict[str, str]:
         base = secured_log_group_base(own, where.security_configuration, where.role_name)
         return {f"{job.name}/{stream}": f"{base}/{stream}" for stream in ("error", "output")}
     return {job.name: continuous_log_group(own, where.security_configuration)}
+
+
+def default_log_groups(jobs: Iterable[JobConfig], where: Locations) -> dict[str, str]:
+    """Glue's own groups that the jobs write to besides their own, by a key no job name can
+    take: the stack creates them, so they are encrypted with the platform key and expire
+    instead of being created by Glue unencrypted and kept forever.
+
+    With a security configuration attached, Glue names them `/aws-glue/jobs/<configuration>-role/
+    <role name>/output|error` ("Logging for AWS Glue jobs"; the Python shell equivalent is under
+    `/aws-glue/python-jobs/`). Spark jobs on Glue 4.0 and earlier always write their driver's
+    output and error there (continuous logs go to their own group); on 5.0+ only a job that
+    does not log to its own prefix does.
+    """
+    kinds = set()
+    for job in jobs:
+        if job.command == "pythonshell":
+            kinds.add("python-jobs")
+        elif not (job.continuous_logging and logs_by_prefix(job)):
+            kinds.add("jobs")
+    return {
+        f"(default)/{kind}/{stream}": secured_log_group_base(
+            f"/aws-glue/{kind}", where.security_configuration, where.role_name
+        )
+        + f"/{stream}"
+        for kind in sorted(kinds)
+        for stream in ("error", "output")
+    }
 
 
 def python_version(job: JobConfig) -> str:

@@ -17,13 +17,16 @@ import jinja2
 
 from generator import __version__
 from generator.config.catalog import ENDPOINT_IAM_PREFIX, ENGINES
+from generator.config.certificates import ca_certificate_upload
 from generator.config.external import external_egress
 from generator.config.loader import LoadedConfig
+from generator.config.rds_catalog import DB_PARAMETERS
 from generator.config.schema import JobConfig
 from generator.rendering.hclfmt import format_hcl
 from generator.rendering.jobspec import (
     Locations,
     default_arguments,
+    default_log_groups,
     execution_class,
     log_group_prefix,
     log_groups,
@@ -162,6 +165,7 @@ def _context(loaded: LoadedConfig) -> dict[str, Any]:
     database = config.database
     engine = ENGINES[database.engine] if database else None
     where = terraform_locations(loaded)
+    ca_upload = ca_certificate_upload(config, loaded.base_dir)
     externals = {c.name: c.external for c in config.connections if c.external is not None}
     return {
         "config": config,
@@ -171,6 +175,7 @@ def _context(loaded: LoadedConfig) -> dict[str, Any]:
         "external_egress": external_egress(externals.values()),
         "engine": engine,
         "family": engine.parameter_group_family(database.version) if engine and database else None,
+        "db_parameters": DB_PARAMETERS[engine.name] if engine else (),
         "endpoints": bool(layout.endpoints),
         "endpoint_iam_prefixes": {
             e.service: ENDPOINT_IAM_PREFIX.get(e.service, e.service) for e in layout.endpoints
@@ -188,10 +193,12 @@ def _context(loaded: LoadedConfig) -> dict[str, Any]:
             key: HclTemplate(name)
             for job in config.jobs
             for key, name in log_groups(job, where).items()
-        },
+        }
+        | {key: HclTemplate(name) for key, name in default_log_groups(config.jobs, where).items()},
         "role_name": HclTemplate(where.role_name),
         "security_configuration_name": HclTemplate(where.security_configuration),
         "wheels": sorted({w.name for job in terraform_jobs(loaded) for w in job.python_wheels}),
+        "ca_certificate": ca_upload[0] if ca_upload else None,
         "default_tags": config.resource_tags,
     }
 
@@ -229,6 +236,9 @@ def render(loaded: LoadedConfig) -> Rendered:
         files[f"scripts/{job.name}.py"] = (loaded.base_dir / job.script).read_text(encoding="utf-8")
         for wheel in job.python_wheels:
             files[f"wheels/{wheel.name}"] = (loaded.base_dir / wheel).read_bytes()
+    ca_upload = ca_certificate_upload(loaded.config, loaded.base_dir)
+    if ca_upload is not None:
+        files[ca_upload[0]] = ca_upload[1].read_bytes()
     files[f"lib/{ARCHIVE_NAME}"] = etl_archive()
     return Rendered(files=dict(sorted(files.items())), modules=modules)
 

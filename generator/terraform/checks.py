@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from generator.terraform.plan import Instance, Key, Plan
 
@@ -22,6 +23,9 @@ class Stack:
     plan: Plan
     directory: Path
     notes: list[str] = field(default_factory=list)
+    ec2: Callable[[str], Any] | None = None
+    """Region -> a boto3 EC2 client of the account (or emulator) the plan was made against, for
+    what only the account knows (its AZ names); None when there is no account to ask."""
 
     def rules_of(self, groups: set[Key]) -> list[Instance]:
         """Standalone rule resources whose security_group_id is one of `groups`."""

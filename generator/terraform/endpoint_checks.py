@@ -6,15 +6,20 @@ whatever its policy admits (no policy: everything). An endpoint policy widened b
 these checks read each endpoint's planned policy and accept only Allow statements that are
 scoped to this account's principals and to the platform's (or this account's) resources. Deny
 statements only narrow what the Allow statements admit, so they are not needed for the proof.
+
+Buckets the stack does not own are admitted only as the stack declares them: by name, in the
+literal `external_buckets` input of the S3 endpoint's module, each with only the actions of its
+configured access (read, or read_write).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from generator.config.buckets import bucket_name_problem
 from generator.terraform.checks import Stack, check
 from generator.terraform.plan import Instance, Key
 
@@ -36,6 +41,11 @@ S3_DATA_ACTIONS = frozenset(
 )
 """Object data and listing: what jobs do to the platform's buckets. Bucket configuration, ACL
 and policy actions are not here: replication or a grant could hand the data to another account."""
+EXTERNAL_READS = frozenset(
+    {"s3:getbucketlocation", "s3:getobject", "s3:getobjectversion", "s3:listbucket"}
+)
+EXTERNAL_ACCESS = {"read": EXTERNAL_READS, "read_write": S3_DATA_ACTIONS}
+"""The actions an external bucket may get through the endpoint, by its configured access."""
 AWS_OWNED_BUCKETS = ("aws-glue-",)
 """Name prefixes of the AWS-owned buckets Glue reads its assets from (never written to)."""
 AWS_OWNED_READS = frozenset({"s3:getobject", "s3:listbucket"})
@@ -122,8 +132,11 @@ def _bucket_of(resource: str) -> str | None:
     return resource.split(":s3:::", 1)[1].split("/", 1)[0]
 
 
-def s3_statement_problems(statement: Statement, buckets: set[str]) -> Iterator[str]:
-    """What lets the statement reach beyond the platform's buckets and Glue's assets."""
+def s3_statement_problems(
+    statement: Statement, buckets: set[str], external: Mapping[str, frozenset[str]]
+) -> Iterator[str]:
+    """What lets the statement reach beyond the platform's buckets, the configured external
+    buckets (`external`: the actions each may get) and Glue's assets."""
     wildcards = [a for a in statement.actions if "*" in a]
     if wildcards:
         yield f"allows {', '.join(wildcards)}, which includes bucket policy and replication"
@@ -133,12 +146,22 @@ def s3_statement_problems(statement: Statement, buckets: set[str]) -> Iterator[s
             configuration = sorted(set(statement.actions) - S3_DATA_ACTIONS - set(wildcards))
             if configuration:
                 yield f"allows {', '.join(configuration)} on {resource}, not only object data"
+        elif bucket is not None and bucket in external:
+            beyond = sorted(set(statement.actions) - external[bucket] - set(wildcards))
+            if beyond:
+                yield (
+                    f"allows {', '.join(beyond)} on {resource}, beyond the access configured "
+                    "for that external bucket"
+                )
         elif bucket is not None and bucket.startswith(AWS_OWNED_BUCKETS):
             writes = sorted(set(statement.actions) - AWS_OWNED_READS)
             if writes:
                 yield f"allows {', '.join(writes)} on the AWS-owned {resource}, not only reads"
         else:
-            yield f"admits {resource}, which is not a platform bucket"
+            yield (
+                f"admits {resource}, which is neither a platform bucket nor a configured "
+                "external bucket"
+            )
 
 
 def interface_statement_problems(statement: Statement, account: str) -> Iterator[str]:
@@ -191,6 +214,21 @@ def _policies(stack: Stack) -> Iterator[tuple[Instance, Instance]]:
                 yield endpoint, policy
 
 
+def configured_external_buckets(stack: Stack, endpoint: Instance) -> dict[str, frozenset[str]]:
+    """The actions each external bucket may get through `endpoint`: the literal
+    `external_buckets` input (name -> read or read_write) of the endpoint's module. An input that
+    is not literal, a name that is no bucket name (a wildcard) or an unknown access configures
+    nothing, so a policy admitting it fails."""
+    declared = stack.plan.module_input(endpoint.module, "external_buckets")
+    if not isinstance(declared, dict):
+        return {}
+    return {
+        name: EXTERNAL_ACCESS[access]
+        for name, access in declared.items()
+        if bucket_name_problem(name) is None and access in EXTERNAL_ACCESS
+    }
+
+
 def _is_s3(endpoint: Instance) -> bool:
     return str(endpoint.values.get("service_name", "")).endswith(".s3")
 
@@ -212,17 +250,22 @@ def _policy_problems(holder: Instance, account: str | None) -> tuple[list[Statem
 
 @check(
     "s3-endpoint-platform-buckets-only",
-    "The S3 endpoint admits only the platform's buckets and Glue's assets, for this account",
+    "The S3 endpoint admits only the platform's buckets, the configured external buckets and "
+    "Glue's assets, for this account",
     "Through an S3 endpoint open to other buckets or principals, a job could copy the data to "
     "any bucket in the world, or foreign credentials could use the VPC's path to S3.",
-    "Allow object actions on the platform buckets and reads of aws-glue-* assets only, each "
-    "with the condition aws:PrincipalAccount = this account.",
+    "Allow object actions on the platform buckets, the configured access on the buckets in "
+    "storage.external_buckets and reads of aws-glue-* assets only, each with the condition "
+    "aws:PrincipalAccount = this account.",
 )
 def s3_endpoint_platform_buckets_only(stack: Stack) -> Iterator[str]:
     buckets = {str(b.values.get("bucket")) for b in stack.plan.of_type("aws_s3_bucket")}
-    yield from _endpoint_findings(
-        stack, s3=True, problems=lambda statement, _: s3_statement_problems(statement, buckets)
-    )
+
+    def problems(endpoint: Instance, statement: Statement, _: str) -> Iterator[str]:
+        external = configured_external_buckets(stack, endpoint)
+        return s3_statement_problems(statement, buckets, external)
+
+    yield from _endpoint_findings(stack, s3=True, problems=problems)
 
 
 @check(
@@ -234,11 +277,15 @@ def s3_endpoint_platform_buckets_only(stack: Stack) -> Iterator[str]:
     "this account.",
 )
 def interface_endpoints_this_account_only(stack: Stack) -> Iterator[str]:
-    yield from _endpoint_findings(stack, s3=False, problems=interface_statement_problems)
+    yield from _endpoint_findings(
+        stack,
+        s3=False,
+        problems=lambda _, statement, account: interface_statement_problems(statement, account),
+    )
 
 
 def _endpoint_findings(
-    stack: Stack, *, s3: bool, problems: Callable[[Statement, str], Iterable[str]]
+    stack: Stack, *, s3: bool, problems: Callable[[Instance, Statement, str], Iterable[str]]
 ) -> Iterator[str]:
     """Each S3 (``s3``) or interface endpoint's policy problems, then each allowing statement's:
     the account conditions every endpoint needs, plus ``problems`` of that endpoint kind."""
@@ -251,6 +298,6 @@ def _endpoint_findings(
         for statement in statements:
             found = [
                 *statement_problems(statement, account or ""),
-                *problems(statement, account or ""),
+                *problems(endpoint, statement, account or ""),
             ]
             yield from (f"{holder.address}: statement {statement.sid} {p}" for p in found)

@@ -163,3 +163,50 @@ def vpc_dns(stack: Stack) -> Iterator[str]:
         for flag in ("enable_dns_support", "enable_dns_hostnames"):
             if inst.values.get(flag) is not True:
                 yield f"{inst.address}: {flag} is not true"
+
+
+REMOTE_ADMIN_PORTS = (22, 3389)
+"""SSH and RDP: Security Hub EC2.21 fails a NACL that admits either from anywhere."""
+
+
+def _admits(entry: dict[str, object], port: int) -> bool:
+    if entry.get("action") != "allow":
+        return False
+    if str(entry.get("protocol")) in ("-1", "all"):
+        return True
+    low, high = entry.get("from_port"), entry.get("to_port")
+    return isinstance(low, int) and isinstance(high, int) and low <= port <= high
+
+
+@check(
+    "default-nacl-adopted",
+    "The default network ACL is adopted, carries the stack's rules, and admits no world SSH/RDP",
+    "Every subnet uses the default NACL: unadopted it keeps AWS's allow-all rules; adopted "
+    "without rules it drops all traffic; world ingress to 22 or 3389 fails FSBP EC2.21.",
+    "Declare aws_default_network_acl for the VPC with the VPC, S3-reply and HTTPS rules, and no "
+    "ingress from 0.0.0.0/0 covering 22 or 3389.",
+)
+def default_nacl_adopted(stack: Stack) -> Iterator[str]:
+    defaults = stack.plan.of_type("aws_default_network_acl")
+    if stack.plan.of_type("aws_vpc") and not defaults:
+        yield "aws_vpc: no aws_default_network_acl adopts the VPC's default network ACL"
+    for inst in defaults:
+        for direction in ("ingress", "egress"):
+            if not inst.values.get(direction) and not inst.is_unknown(direction):
+                yield f"{inst.address}: no {direction} rules (its subnets get no traffic)"
+    entries = [
+        (inst.address, entry)
+        for inst in stack.plan.of_type("aws_default_network_acl", "aws_network_acl")
+        for entry in inst.values.get("ingress") or []
+    ]
+    entries += [
+        (inst.address, inst.values)
+        for inst in stack.plan.of_type("aws_network_acl_rule")
+        if not inst.values.get("egress")
+    ]
+    for where, entry in entries:
+        if {entry.get("cidr_block"), entry.get("ipv6_cidr_block")} & WORLD:
+            number = entry.get("rule_no") or entry.get("rule_number")
+            for port in REMOTE_ADMIN_PORTS:
+                if _admits(entry, port):
+                    yield f"{where}: rule {number} admits port {port} from anywhere"

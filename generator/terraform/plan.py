@@ -83,6 +83,12 @@ class Plan:
     def of_type(self, *types: str) -> list[Instance]:
         return [i for i in self.instances if i.type in types]
 
+    def module_input(self, module: str, name: str) -> Any:
+        """The literal value the call of `module` passes as input `name`; None when the input is
+        absent or an expression (its value is then not in the configuration)."""
+        call = self._calls.get(module, {})
+        return call.get("expressions", {}).get(name, {}).get("constant_value")
+
     def source_of(self, module: str) -> str | None:
         """The `source` of a module call, e.g. "./glue" (None for the root)."""
         call = self._calls.get(module)

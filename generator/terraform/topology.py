@@ -4,15 +4,26 @@ Works against the local emulator (tests, `glueprint apply --emulator`) and again
 what the plan could only promise: the route tables in the VPC, the S3 endpoint's associations,
 the security group rules, the DB subnet group, the database's public flag, and the Glue
 connections and jobs as Glue stores them.
+
+A database the stack does not own (`external:` in the config) is reached through the user's
+VPC peering or transit gateway, so a route to its range through one of them is expected; a
+default route, an internet or NAT gateway route, or a route to any other range never is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import ipaddress
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from generator.terraform.plan import Plan
+
 WORLD = {"0.0.0.0/0", "::/0"}
+PRIVATE_LINKS = ("pcx-", "tgw-")
+"""Route targets that join private networks: VPC peering connections and transit gateways."""
+EXTERNAL_EGRESS = ("aws_vpc_security_group_egress_rule", "glue_to_external_databases")
+"""The resource of Glue's egress rules to external databases (templates/security)."""
 
 
 @dataclass(frozen=True)
@@ -26,12 +37,26 @@ ClientFactory = Callable[[str], Any]
 """service name -> boto3 client (already pointed at the right endpoint and region)."""
 
 
-def check_topology(client: ClientFactory, outputs: dict[str, Any]) -> list[Finding]:
-    """Every topology check; `outputs` are the stack's Terraform outputs."""
+def external_database_cidrs(plan: Plan) -> frozenset[str]:
+    """The ranges of the databases the stack does not own: where Glue's egress rules to them
+    point (a database reached by security group has no range, and needs no route here)."""
+    kind, name = EXTERNAL_EGRESS
+    return frozenset(
+        rule.values["cidr_ipv4"]
+        for rule in plan.of_type(kind)
+        if rule.name == name and rule.values.get("cidr_ipv4")
+    )
+
+
+def check_topology(
+    client: ClientFactory, outputs: dict[str, Any], external_cidrs: Collection[str] = ()
+) -> list[Finding]:
+    """Every topology check; `outputs` are the stack's Terraform outputs, `external_cidrs` the
+    ranges of its external databases (:func:`external_database_cidrs`)."""
     ec2, glue = client("ec2"), client("glue")
     vpc_id = outputs["vpc_id"]
     findings: list[Finding] = []
-    findings += _route_tables(ec2, vpc_id, outputs)
+    findings += _route_tables(ec2, vpc_id, outputs, external_cidrs)
     findings += _security_groups(ec2, vpc_id, outputs["glue_security_group_id"])
     if "db_address" in outputs:
         findings += _database(client("rds"), vpc_id)
@@ -39,10 +64,25 @@ def check_topology(client: ClientFactory, outputs: dict[str, Any]) -> list[Findi
     return findings
 
 
-def _route_tables(ec2: Any, vpc_id: str, outputs: dict[str, Any]) -> Iterator[Finding]:
+def _to_external_database(dest: str | None, target: str, external_cidrs: Collection[str]) -> bool:
+    """A route through peering or a transit gateway to a private range (never a default route)
+    that holds or lies in an external database's range (a peering route usually covers the
+    peer's whole VPC)."""
+    if dest is None or not target.startswith(PRIVATE_LINKS):
+        return False
+    network = ipaddress.ip_network(dest)
+    return network.is_private and any(
+        network.overlaps(ipaddress.ip_network(cidr)) for cidr in external_cidrs
+    )
+
+
+def _route_tables(
+    ec2: Any, vpc_id: str, outputs: dict[str, Any], external_cidrs: Collection[str]
+) -> Iterator[Finding]:
     tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
         "RouteTables"
     ]
+    to_external = 0
     for table in tables:
         for route in table.get("Routes", []):
             dest = route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
@@ -53,7 +93,9 @@ def _route_tables(ec2: Any, vpc_id: str, outputs: dict[str, Any]) -> Iterator[Fi
                 or route.get("VpcPeeringConnectionId")
                 or ""
             )
-            if dest in WORLD or (target and target != "local" and not target.startswith("vpce-")):
+            if _to_external_database(dest, target, external_cidrs):
+                to_external += 1
+            elif dest in WORLD or (target and target != "local" and not target.startswith("vpce-")):
                 yield Finding(
                     "route tables", False, f"{table['RouteTableId']}: route {dest} -> {target}"
                 )
@@ -84,7 +126,8 @@ def _route_tables(ec2: Any, vpc_id: str, outputs: dict[str, Any]) -> Iterator[Fi
         "route tables",
         True,
         f"{len(tables)} tables, no default route, "
-        f"{len(subnet_ids)} Glue subnets on the S3 endpoint",
+        f"{len(subnet_ids)} Glue subnets on the S3 endpoint, "
+        f"{to_external} routes to external databases",
     )
 
 

@@ -1,7 +1,8 @@
-"""Shared fixtures of the etl tests: the PostgreSQL driver on the session classpath, the real
-PostgreSQL (CI's, else a throwaway server of the session's own: throwaway_postgres.py), and a
-throwaway cluster that fault tests may stop and start (each skipped outside CI when its tooling
-is absent, with the command that installs it; a failure in CI)."""
+"""Shared fixtures of the etl tests: the PostgreSQL and MariaDB drivers on the session
+classpath, the real PostgreSQL (CI's, else a throwaway server of the session's own:
+throwaway_postgres.py), a throwaway MariaDB (throwaway_mariadb.py), and a throwaway cluster that
+fault tests may stop and start (each skipped outside CI when its tooling is absent, with the
+command that installs it; a failure in CI)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
+import throwaway_mariadb as mariadb
 import throwaway_postgres as postgres
 
 from etl.profile import LocalConnection, LocalProfile
 
 PG_JAR = Path("/usr/share/java/postgresql.jar")
+MARIADB_JAR = Path("/usr/share/java/mariadb-java-client.jar")
+MARIADB_INSTALL = "apt-get install mariadb-server libmariadb-java"
 CONNECTION = "my-rds-vpc-connection"
 """The connection name the profile fixtures define."""
 SERIALISED = "SELECT pg_advisory_xact_lock(4711); "
@@ -33,7 +37,8 @@ concurrently updated"."""
 
 @pytest.fixture(scope="session")
 def spark_conf() -> dict[str, str]:
-    return {"spark.jars": str(PG_JAR)} if PG_JAR.is_file() else {}
+    jars = [str(jar) for jar in (PG_JAR, MARIADB_JAR) if jar.is_file()]
+    return {"spark.jars": ",".join(jars)} if jars else {}
 
 
 @pytest.fixture(scope="session")
@@ -283,3 +288,68 @@ def pg_reader(
             f"WHERE usename = '{role}'; DROP SCHEMA {schema} CASCADE; DROP OWNED BY {role}; "
             f"DROP ROLE {role}"
         )
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[mariadb.ThrowawayMariaDb]:
+    """A throwaway MariaDB for the whole session (throwaway_mariadb.py), with Spark's MariaDB
+    JDBC driver; its administrator may do anything (``mariadb_server.sql(...)``)."""
+    if not MARIADB_JAR.is_file():
+        _unavailable(f"Spark's MariaDB JDBC driver is missing at {MARIADB_JAR}: {MARIADB_INSTALL}")
+    try:
+        server = mariadb.start()
+    except mariadb.MariaDbUnavailableError as exc:
+        _unavailable(f"{exc} ({MARIADB_INSTALL})")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mariadb_url(mariadb_server: mariadb.ThrowawayMariaDb) -> str:
+    """``mysql://user:password@127.0.0.1:port/glueprint``: the administrator of the session's
+    MariaDB."""
+    return mariadb_server.url
+
+
+@pytest.fixture
+def mariadb_sql(mariadb_server: mariadb.ThrowawayMariaDb) -> Callable[[str], str]:
+    """Run SQL as the administrator with the ``mariadb`` client (database ``glueprint``);
+    returns tab-separated rows, fails the test with the server's message."""
+    return mariadb_server.sql
+
+
+@dataclasses.dataclass(frozen=True)
+class MariaDbReader:
+    """A least-privileged reader, as an ETL user is on a production MySQL: ``SELECT`` on its
+    own database (tables and views the administrator creates there), nothing else."""
+
+    user: str
+    database: str
+    jdbc_url: str
+    """``jdbc:mariadb://127.0.0.1:port/<database>``, without credentials."""
+    profile: LocalProfile
+    """``my-rds-vpc-connection`` logging in as the reader, on :attr:`jdbc_url`."""
+
+
+@pytest.fixture
+def mariadb_reader(
+    mariadb_server: mariadb.ThrowawayMariaDb, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MariaDbReader]:
+    """A fresh reader user and database for this test, both dropped afterwards; its
+    credentials are in ``TEST_MARIADB_READER_USER``/``TEST_MARIADB_READER_PASSWORD``."""
+    suffix = uuid.uuid4().hex[:12]
+    user, database, password = f"etl_reader_{suffix}", f"etl_keys_{suffix}", uuid.uuid4().hex
+    mariadb_server.sql(
+        f"CREATE DATABASE {database}; CREATE USER '{user}'@'%' IDENTIFIED BY '{password}';"
+        f"GRANT SELECT ON {database}.* TO '{user}'@'%'"
+    )
+    monkeypatch.setenv("TEST_MARIADB_READER_USER", user)
+    monkeypatch.setenv("TEST_MARIADB_READER_PASSWORD", password)
+    url = mariadb_server.jdbc_url(database)
+    connection = LocalConnection(url, "TEST_MARIADB_READER_USER", "TEST_MARIADB_READER_PASSWORD")
+    try:
+        yield MariaDbReader(user, database, url, LocalProfile(connections={CONNECTION: connection}))
+    finally:
+        mariadb_server.sql(f"DROP USER '{user}'@'%'; DROP DATABASE {database}")

@@ -47,7 +47,7 @@ def test_secret_id_credentials_and_enforced_tls(aws: Any) -> None:
         True,
     )
     options = resolved.spark_options()
-    assert options["sslmode"] == "require"
+    assert options["sslmode"] == "verify-full"  # chain and host name (etl.tls)
     assert options["driver"] == "org.postgresql.Driver"
     assert "s3cr3t" not in repr(resolved)
 
@@ -81,7 +81,7 @@ def test_network_connection_is_not_a_jdbc_source(aws: Any) -> None:
 @pytest.mark.parametrize(
     ("url", "key", "value"),
     [
-        ("jdbc:mysql://h:3306/d", "sslMode", "REQUIRED"),
+        ("jdbc:mysql://h:3306/d", "sslMode", "VERIFY_IDENTITY"),
         ("jdbc:sqlserver://h:1433;databaseName=d", "encrypt", "true"),
         ("jdbc:redshift://h:5439/d", "ssl", "true"),
     ],

@@ -29,7 +29,7 @@ from etl.testing import local_profile
 from etl.testing.object_store import Crashed, ObjectStore, ObjectStoreRuntime
 from etl.watermark import WatermarkStore
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.exhaustive]
 Psql = Callable[[str], str]
 RUN = ["--JOB_RUN_ID", "jr_crash_test"]
 BUCKETS = ("src", "lake", "state")

@@ -18,6 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from etl import EtlError, GlueRuntime, JdbcSource, S3Sink, S3Source, SparkRuntime, job
 from etl.runtime import select_runtime
+from etl.secrets import quiet_aws_debug_logging
 
 Psql = Callable[[str], str]
 
@@ -36,6 +37,12 @@ class FakeGlue:
             def __init__(self, sc: Any) -> None:
                 recorder.calls.append(("GlueContext", sc))
                 self.spark_session = SparkSession(sc)
+
+            def extract_jdbc_conf(
+                self, connection_name: str, catalog_id: str | None = None
+            ) -> dict[str, str]:
+                recorder.calls.append(("extract_jdbc_conf", connection_name))
+                return recorder.jdbc_conf(connection_name)
 
         class Job:
             def __init__(self, glue_context: GlueContext) -> None:
@@ -70,6 +77,30 @@ class FakeGlue:
             "awsglue.context": context,
             "awsglue.job": glue_job,
             "awsglue.utils": utils,
+        }
+
+    @staticmethod
+    def jdbc_conf(name: str) -> dict[str, str]:
+        """What Glue's ``extractJDBCConf`` answers (aws-glue-libs ``awsglue/context.py``): user,
+        password, vendor and a URL without the database, resolved from the connection (moto)
+        as Glue does with the job's role, without logging through Python."""
+        with quiet_aws_debug_logging():
+            found = boto3.client("glue").get_connection(Name=name, HidePassword=False)
+            props = found["Connection"]["ConnectionProperties"]
+            if "SECRET_ID" in props:
+                answer = boto3.client("secretsmanager").get_secret_value(
+                    SecretId=props["SECRET_ID"]
+                )
+                secret = json.loads(answer["SecretString"])
+                user, password = secret["username"], secret["password"]
+            else:
+                user, password = props["USERNAME"], props["PASSWORD"]
+        url = props["JDBC_CONNECTION_URL"]
+        return {
+            "user": user,
+            "password": password,
+            "vendor": url.split(":")[1],
+            "url": url.rsplit("/", 1)[0],
         }
 
 
@@ -154,7 +185,15 @@ def test_glue_lifecycle_reads_through_the_named_connection(
 
     assert result.runtime == "glue" and result.job_name == "orders-job"
     kinds = [kind for kind, _ in fake.calls]
-    assert kinds == ["GlueContext", "getResolvedOptions", "Job", "init", "commit"]
+    assert kinds == [
+        "GlueContext",
+        "getResolvedOptions",
+        "Job",
+        "init",
+        "extract_jdbc_conf",
+        "commit",
+    ]
+    assert dict(fake.calls)["extract_jdbc_conf"] == "my-rds-vpc-connection"
     assert fake.calls[0][1] is spark.sparkContext
     name, init_args = dict(fake.calls)["init"]
     assert name == "orders-job"

@@ -65,7 +65,7 @@ def test_postgres_reads_default_to_binary_transfer_and_options_override_it() -> 
     connection = JdbcConnection("db", "jdbc:postgresql://h:5432/app", "etl", "pw", ssl=True)
     options = JdbcSource(connection="db", table="t").reader_options(connection)
     assert options["prepareThreshold"] == "-1"  # see READ_DEFAULTS and docs/performance.md
-    assert options["sslmode"] == "require" and options["fetchsize"] == "10000"
+    assert options["sslmode"] == "verify-full" and options["fetchsize"] == "10000"
     pooled = JdbcSource(connection="db", table="t", options={"prepareThreshold": "0"})
     assert pooled.reader_options(connection)["prepareThreshold"] == "0"
     mysql = JdbcConnection("m", "jdbc:mysql://h:3306/app", "etl", "pw")

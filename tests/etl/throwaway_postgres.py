@@ -66,8 +66,11 @@ class ThrowawayPostgres:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start() -> ThrowawayPostgres:
-    """Create and start a cluster, or raise :class:`PostgresUnavailableError` saying why."""
+def start(tls: tuple[str, str] | None = None) -> ThrowawayPostgres:
+    """Create and start a cluster, or raise :class:`PostgresUnavailableError` saying why.
+
+    ``tls`` = (certificate PEM, private key PEM) turns ``ssl`` on with that server certificate
+    (tests/etl/tls_certs.py makes them); by default the server has no TLS."""
     initdb, pg_ctl, psql = _binary("initdb"), _binary("pg_ctl"), shutil.which("psql")
     if not (initdb and pg_ctl and psql):
         raise PostgresUnavailableError(
@@ -89,6 +92,9 @@ def start() -> ThrowawayPostgres:
     password_file.write_text(server.password, encoding="utf-8")
     if as_postgres:
         shutil.chown(password_file, "postgres", "postgres")
+    settings = f"-p {server.port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+    if tls:
+        settings += _tls_settings(server, *tls)
     steps = [
         (
             initdb,
@@ -98,7 +104,7 @@ def start() -> ThrowawayPostgres:
         (
             pg_ctl,
             "start", "-D", str(directory / "data"), "-w", "-l", str(directory / "log"),
-            "-o", f"-p {server.port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-o", settings,
         ),
         (psql, "-h", str(directory), "-p", str(server.port), "-U", USER, "-d", "postgres",
          "-qc", f"CREATE DATABASE {DATABASE}"),
@@ -114,3 +120,15 @@ def start() -> ThrowawayPostgres:
                 f"\n{detail}"
             )
     return server
+
+
+def _tls_settings(server: ThrowawayPostgres, cert_pem: str, key_pem: str) -> str:
+    """Server options for TLS with the given certificate; PostgreSQL refuses a key file that
+    others may read, so it is 0600 and owned by the server's user."""
+    paths = (server.directory / "server.crt", server.directory / "server.key")
+    for path, text in zip(paths, (cert_pem, key_pem), strict=True):
+        path.write_text(text, encoding="ascii")
+        path.chmod(0o600)
+        if server.as_postgres:
+            shutil.chown(path, "postgres", "postgres")
+    return f" -c ssl=on -c ssl_cert_file={paths[0]} -c ssl_key_file={paths[1]}"

@@ -2,7 +2,8 @@
 
 Slow by nature (the AWS provider waits ~80 s for each emulated RDS instance), so there are two:
 the default stack through the `glueprint apply --emulator` command a user runs, and the MySQL
-stack step by step through the Python API, asserting the topology read back with boto3.
+stack step by step through the Python API, asserting the topology read back with boto3 and that
+etl's resolver reads the database's CA (a test CA) through the connection the stack made.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
+from etl.connections import AwsConnectionResolver
 from generator.cli.main import cli
-from generator.config.loader import load_config
+from generator.config.loader import parse_text
 from generator.rendering.render import render
 from generator.rendering.writer import write_tree
 from generator.terraform.emulator import Emulator
@@ -26,6 +29,7 @@ from generator.terraform.topology import check_topology
 from generator.terraform.verify import Verifier
 from tests.conftest import CONFIGS
 from tests.conftest import Terraform as TerraformFixture
+from tests.etl import tls_certs
 
 pytestmark = [pytest.mark.terraform, pytest.mark.emulator]
 
@@ -46,8 +50,22 @@ def test_apply_default_stack_on_the_emulator(tmp_path: Path, terraform: Terrafor
     assert not list(stack.glob("*override*")), "no override file in the user's stack"
 
 
-def test_mysql_stack_step_by_step(terraform: TerraformFixture) -> None:
-    loaded = load_config(CONFIGS / "mysql.yaml")
+class EmulatedSession:
+    """What etl's resolver uses of a boto3 session, pointed at the emulator."""
+
+    def __init__(self, emulator: Emulator, region: str) -> None:
+        self._emulator, self.region_name = emulator, region
+
+    def client(self, service: str) -> Any:
+        return self._emulator.client(service, self.region_name)
+
+
+def test_mysql_stack_step_by_step(terraform: TerraformFixture, tmp_path: Path) -> None:
+    ca = tls_certs.authority("glueprint test RDS root CA")
+    (tmp_path / "rds-ca.pem").write_text(ca.cert_pem)
+    data = yaml.safe_load((CONFIGS / "mysql.yaml").read_text())
+    data["database"]["ca_certificate"] = str(tmp_path / "rds-ca.pem")
+    loaded = parse_text(yaml.safe_dump(data), CONFIGS, "mysql.yaml")
     with Emulator() as emulator, tempfile.TemporaryDirectory() as tmp:
         stack = Path(tmp) / "stack"
         write_tree(stack, render(loaded).files)
@@ -80,8 +98,13 @@ def test_mysql_stack_step_by_step(terraform: TerraformFixture) -> None:
         glue = emulator.client("glue", loaded.config.region)
         props = glue.get_connection(Name="shop-db")["Connection"]["ConnectionProperties"]
         assert props["JDBC_ENFORCE_SSL"] == "true" and "PASSWORD" not in props
+        assert props["SECRET_ID"] == outputs["db_glue_user_secret_arn"]  # not the master's
         assert props["JDBC_CONNECTION_URL"].startswith("jdbc:mysql://")
         assert props["JDBC_CONNECTION_URL"].endswith(":3306/shop")
+        scripts = outputs["buckets"]["scripts"]
+        assert props["CUSTOM_JDBC_CERT"] == f"s3://{scripts}/certs/rds-ca.pem"
+        resolved = AwsConnectionResolver(EmulatedSession(emulator, loaded.config.region))
+        assert resolved.resolve("shop-db").trust.ca_pem == ca.cert_pem  # read from S3, checked
         assert_password_never_leaves_secrets_manager(
             emulator, loaded.config.region, outputs, workdir, tf
         )
@@ -90,12 +113,15 @@ def test_mysql_stack_step_by_step(terraform: TerraformFixture) -> None:
 def assert_password_never_leaves_secrets_manager(
     emulator: Emulator, region: str, outputs: dict[str, Any], workdir: Path, tf: Terraform
 ) -> None:
-    """The database password exists only in Secrets Manager: not in generated files, the plan,
-    the state, the outputs, the Glue connections or the job arguments."""
+    """The database passwords (the master's and the Glue user's) exist only in Secrets Manager:
+    not in generated files, the plan, the state, the outputs, the Glue connections or the job
+    arguments."""
     secrets = emulator.client("secretsmanager", region)
-    secret = json.loads(secrets.get_secret_value(SecretId=outputs["db_secret_arn"])["SecretString"])
-    password = secret["password"]
-    assert len(password) >= 8
+    passwords = [
+        json.loads(secrets.get_secret_value(SecretId=outputs[name])["SecretString"])["password"]
+        for name in ("db_secret_arn", "db_glue_user_secret_arn")
+    ]
+    assert all(len(password) >= 8 for password in passwords)
     glue = emulator.client("glue", region)
     places = {
         "plan": json.dumps(tf.show_plan("tfplan")),
@@ -115,5 +141,5 @@ def assert_password_never_leaves_secrets_manager(
         if path.is_file() and ".terraform" not in path.parts:
             places[str(path.relative_to(workdir))] = path.read_text(errors="replace")
     assert "terraform.tfstate" in places
-    leaks = [where for where, text in places.items() if password in text]
-    assert not leaks, f"the database password appears in {leaks}"
+    leaks = [where for where, text in places.items() for p in passwords if p in text]
+    assert not leaks, f"a database password appears in {leaks}"

@@ -104,7 +104,8 @@ def test_s3_endpoint_widened_to_everything_fails(planned: dict[str, Any]) -> Non
         f"{S3}: statement Everything admits any principal (no aws:PrincipalAccount = "
         "123456789012 condition)",
         f"{S3}: statement Everything allows s3:*, which includes bucket policy and replication",
-        f"{S3}: statement Everything admits *, which is not a platform bucket",
+        f"{S3}: statement Everything admits *, which is neither a platform bucket nor a "
+        "configured external bucket",
     ]
 
 
@@ -117,7 +118,8 @@ def test_s3_endpoint_widened_to_everything_fails(planned: dict[str, Any]) -> Non
         ),
         (
             lambda s: s.update(Resource=[*s["Resource"], "arn:aws:s3:::someone-elses-bucket/*"]),
-            "admits arn:aws:s3:::someone-elses-bucket/*, which is not a platform bucket",
+            "admits arn:aws:s3:::someone-elses-bucket/*, which is neither a platform bucket nor "
+            "a configured external bucket",
         ),
         (
             lambda s: s.update(Action=[*s["Action"], "s3:PutReplicationConfiguration"]),

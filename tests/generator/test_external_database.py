@@ -28,6 +28,7 @@ from generator.rendering.writer import write_tree
 from generator.terraform.emulator import Emulator
 from generator.terraform.plan import Plan
 from generator.terraform.runner import Terraform, TerraformError
+from generator.terraform.topology import external_database_cidrs
 from generator.terraform.verify import Verifier
 from tests.conftest import CONFIGS
 from tests.conftest import Terraform as TerraformFixture
@@ -247,6 +248,16 @@ def test_the_mixed_stack_is_fmt_clean_and_verifies(
     assert failed == {}
     egress = {r["address"] for r in resources(planned) if r["type"].endswith("egress_rule")}
     assert {BY_CIDR, BY_GROUP, RULE + "glue_to_database"} <= egress
+
+
+@pytest.mark.terraform
+@pytest.mark.emulator
+@pytest.mark.xdist_group("external-database")
+def test_topology_expects_routes_to_the_ranges_of_external_databases(
+    planned: dict[str, Any],
+) -> None:
+    """Only a database reached by range needs a route; the stack's own database is inside."""
+    assert external_database_cidrs(Plan(planned)) == {"10.20.0.0/24"}
 
 
 @pytest.mark.terraform

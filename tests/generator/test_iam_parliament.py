@@ -6,6 +6,8 @@ terraform (`terraform test`, `command = plan`, no AWS account): the policy docum
 the plan exactly as Terraform renders them for AWS. Values AWS assigns at apply (a key's ARN, a
 subnet's ID, the RDS-managed secret) are stood in by realistic placeholders through
 `override_resource`, so every document is known at plan time; a document still unknown fails.
+`terraform test` cannot override an ephemeral resource, so the one the stack has (the Glue
+database user's random password, `GetRandomPassword`) is served by a local moto server.
 
 Each finding parliament reports (community auditors included) must be in ACCEPTED with its
 reason, and every accepted finding must still occur in some stack, so none goes stale.
@@ -21,6 +23,7 @@ from typing import Any
 
 import parliament
 import pytest
+from moto.server import ThreadedMotoServer
 
 from generator.config.loader import load_config, load_default
 from generator.rendering.render import render
@@ -81,6 +84,7 @@ def placeholders(region: str) -> dict[str, dict[str, Any]]:
     key = "0b1f6c3e-2d4a-4c8e-9f00-1234567890ab"
     secret = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:rds!db-{key}-AbCdEf"
     rds_secret = {"master_user_secret": [{"secret_arn": secret, "kms_key_id": key}]}
+    glue_secret = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:platform-glue-user-AbCdEf"
     return {
         "aws_kms_key": {"arn": f"arn:aws:kms:{region}:{ACCOUNT}:key/{key}", "key_id": key},
         "aws_vpc": {"id": f"vpc-{HEX}", "arn": f"arn:aws:ec2:{region}:{ACCOUNT}:vpc/vpc-{HEX}"},
@@ -90,6 +94,7 @@ def placeholders(region: str) -> dict[str, dict[str, Any]]:
         "aws_s3_bucket": {"arn": "arn:aws:s3:::placeholder-bucket"},
         "aws_db_instance": rds_secret,
         "aws_rds_cluster": rds_secret,
+        "aws_secretsmanager_secret": {"arn": glue_secret, "id": glue_secret},
     }
 
 
@@ -104,7 +109,7 @@ def resource_blocks(stack: Path) -> Iterator[tuple[str, str]]:
             yield f"module.{module}.{kind}.{name}", kind
 
 
-def offline_plan(stack: Path, region: str) -> str:
+def offline_plan(stack: Path, region: str, secrets_endpoint: str) -> str:
     """A terraform test that plans the stack offline, placeholders standing in for IDs."""
     values = placeholders(region)
     # HCL object syntax accepts JSON's `"key": value`.
@@ -122,6 +127,7 @@ def offline_plan(stack: Path, region: str) -> str:
         "  skip_credentials_validation = true\n"
         "  skip_requesting_account_id  = true\n"
         "  skip_metadata_api_check     = true\n"
+        f'  endpoints {{\n    secretsmanager = "{secrets_endpoint}"\n  }}\n'
         "}\n\n"
         "override_data {\n  target = data.aws_caller_identity.current\n"
         f'  values = {{ account_id = "{ACCOUNT}" }}\n}}\n\n'
@@ -129,9 +135,13 @@ def offline_plan(stack: Path, region: str) -> str:
     )
 
 
-def planned_changes(stack: Path, region: str, terraform: Terraform) -> list[dict[str, Any]]:
+def planned_changes(
+    stack: Path, region: str, terraform: Terraform, secrets_endpoint: str
+) -> list[dict[str, Any]]:
     (stack / "tests").mkdir()
-    (stack / "tests" / "policies.tftest.hcl").write_text(offline_plan(stack, region))
+    (stack / "tests" / "policies.tftest.hcl").write_text(
+        offline_plan(stack, region, secrets_endpoint)
+    )
     terraform.run(stack, "init", "-backend=false", "-input=false", "-no-color")
     run = terraform.run(stack, "test", "-json", "-verbose", "-no-color", check=False)
     messages = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
@@ -160,8 +170,18 @@ def policies(changes: list[dict[str, Any]]) -> Iterator[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
+def secrets_endpoint() -> Iterator[str]:
+    """Secrets Manager for the ephemeral random password only (moto, plain HTTP, loopback)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="module")
 def audit(
-    terraform: Terraform, tmp_path_factory: pytest.TempPathFactory
+    terraform: Terraform, tmp_path_factory: pytest.TempPathFactory, secrets_endpoint: str
 ) -> Callable[[str], Findings]:
     """Stack name -> parliament's findings on its policies, each stack planned once."""
     done: dict[str, Findings] = {}
@@ -171,7 +191,8 @@ def audit(
             loaded = load_default() if name == "default" else load_config(CONFIGS / f"{name}.yaml")
             stack = tmp_path_factory.mktemp(name)
             write_tree(stack, render(loaded).files)
-            found = list(policies(planned_changes(stack, loaded.config.region, terraform)))
+            changes = planned_changes(stack, loaded.config.region, terraform, secrets_endpoint)
+            found = list(policies(changes))
             kinds = {kind for _, kind, _ in found}
             assert kinds >= {"aws_iam_role", "aws_iam_role_policy", "aws_kms_key"}, kinds
             done[name] = [

@@ -70,5 +70,7 @@ def test_log_groups_follow_the_glue_version(tmp_path: Path) -> None:
     assert re.search(
         r'"--continuous-log-logGroup" += "/aws-glue/jobs/\$\{local.name\}/compact"', root
     )
-    assert '"compact-ci/output" = "/aws-glue/jobs/${local.name}/compact-ci/${local.name}' in root
+    assert re.search(
+        r'"compact-ci/output" += "/aws-glue/jobs/\$\{local.name\}/compact-ci/\$\{local.name\}', root
+    )
     assert root.count("--enable-continuous-cloudwatch-log") == 1  # only the 4.0 job has it

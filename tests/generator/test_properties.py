@@ -23,6 +23,23 @@ names = st.text(string.ascii_lowercase + string.digits, min_size=3, max_size=10)
 )
 
 
+def key_arn(region: str) -> str:
+    """An existing KMS key of the stack's region."""
+    return f"arn:aws:kms:{region}:123456789012:key/aaaabbbb-cccc-dddd-eeee-ffff00001111"
+
+
+@st.composite
+def storage(draw: st.DrawFn, region: str) -> dict[str, Any]:
+    """The endpoint-only switch, and buckets the stack does not own, with or without a key."""
+    external = [
+        {"name": f"lake-{i}", "access": access, "kms_key_arn": key_arn(region) if keyed else None}
+        for i, (access, keyed) in enumerate(
+            draw(st.lists(st.tuples(st.sampled_from(["read", "read_write"]), st.booleans())))
+        )
+    ]
+    return {"vpc_endpoint_only": draw(st.booleans()), "external_buckets": external}
+
+
 @st.composite
 def jobs(draw: st.DrawFn, name: str, connections: list[str]) -> dict[str, Any]:
     command = draw(st.sampled_from(["glueetl", "gluestreaming", "pythonshell"]))
@@ -66,11 +83,15 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
         "project": draw(names),
         "region": region,
         "tags": draw(st.dictionaries(st.sampled_from(["Team", "Env", "Cost"]), names, max_size=2)),
-        "network": {"az_count": draw(st.integers(2, 4))},
+        "network": {"az_count": draw(st.integers(2, 3))},  # each region offers 3 or more
         "connections": connections,
         "jobs": [draw(jobs(n, [c["name"] for c in connections])) for n in job_names],
-        "glue": {"catalog_encryption": draw(st.booleans())},
-        "storage": {"vpc_endpoint_only": draw(st.booleans())},
+        "glue": {
+            "catalog_encryption": draw(
+                st.sampled_from([{}, {"enabled": True}, {"kms_key_arn": key_arn(region)}])
+            )
+        },
+        "storage": draw(storage(region)),
     }
     if engine:
         config["database"] = {"engine": engine, "multi_az": draw(st.booleans())}

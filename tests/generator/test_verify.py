@@ -86,6 +86,7 @@ def test_every_rendered_config_verifies(name: str, tmp_path: Path, terraform: Te
     results = verify_json(tmp_path)
     assert failed(results) == set(), {k: results[k]["failures"] for k in failed(results)}
     assert len(results) == len(CHECKS)
+    assert any("as the account lists them" in str(n) for n in results["azs-exist"]["notes"])
 
 
 @pytest.mark.terraform

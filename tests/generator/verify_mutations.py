@@ -88,6 +88,10 @@ MUTATIONS = {
         "subnets-associated",
         lambda s: drop_block(s, NET, 'resource "aws_route_table_association" "database"'),
     ),
+    "default NACL rules removed": (
+        "default-nacl-adopted",
+        lambda s: drop_block(s, NET, 'resource "aws_default_network_acl" "this"'),
+    ),
     "default SG rule": (
         "default-sg-empty",
         lambda s: edit(
