@@ -34,7 +34,7 @@ PARALLEL = ("-n", str(2 * (os.cpu_count() or 1)), "--dist", "loadgroup")
 def tests(session: nox.Session) -> None:
     """Unit and integration tests (real terraform, Spark, PostgreSQL and the AWS emulator)."""
     session.install("-e", ".[dev]")
-    session.run("pytest", *PARALLEL, *session.posargs)
+    session.run("pytest", *PARALLEL, "--durations=25", *session.posargs)
 
 
 @nox.session

@@ -14,7 +14,9 @@ import click
 from rich.markup import escape
 
 from generator.cli.console import CommandError, InputError, load_or_exit, out_console, table
-from generator.cli.deploy import read_outputs
+from generator.cli.deploy import applied_stack_options, read_outputs
+from generator.config.certificates import ca_certificate_upload
+from generator.config.loader import LoadedConfig
 from generator.database.bootstrap import (
     BootstrapError,
     bootstrap,
@@ -47,26 +49,14 @@ def db() -> None:
     type=click.Path(path_type=Path),
     help="glueprint.yaml with the database: section (default: the built-in seed architecture).",
 )
-@click.option(
-    "--stack",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("stack"),
-    show_default=True,
-    help="The applied stack whose Terraform outputs name the database and its secrets.",
-)
-@click.option(
-    "--outputs",
-    "outputs_file",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="`terraform output -json` of the stack, instead of reading --stack's state.",
-)
+@applied_stack_options("the database and its secrets")
 @click.option("--host", help="Connect here instead of the stack's db_address (e.g. a tunnel).")
 @click.option("--port", type=int, help="Connect on this port instead of the stack's db_port.")
 @click.option(
     "--ca-bundle",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="PEM file of the RDS certificate authorities (AWS's global-bundle.pem) to verify the "
-    "server with; default: the system's trust store.",
+    help="PEM file of the CA to verify the server with; default: the config's "
+    "database.ca_certificate (the CA the jobs verify it with), else the system's trust store.",
 )
 def bootstrap_command(
     *,
@@ -110,7 +100,7 @@ def bootstrap_command(
             port=port or int(outputs["db_port"]),
             database=grants.database,
             credentials=master,
-            ssl_context=ssl.create_default_context(cafile=ca_bundle),
+            ssl_context=ssl.create_default_context(cafile=ca_bundle or _config_ca(loaded)),
         )
         try:
             outcome = bootstrap(connection, family, grants, glue.password)
@@ -135,3 +125,9 @@ def bootstrap_command(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _config_ca(loaded: LoadedConfig) -> Path | None:
+    """The CA file `database.ca_certificate` names, which the stack gives the jobs."""
+    upload = ca_certificate_upload(loaded.config, loaded.base_dir)
+    return upload[1] if upload else None

@@ -6,6 +6,7 @@ The work is in `generator.shipping.deploy`; this module is its command line.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,28 @@ class DeployFailedError(CommandError):
     """The stack or AWS refused the deployment; exit status 1, with what to do."""
 
     exit_code = 1
+
+
+def applied_stack_options(named: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--stack` and `--outputs`: where a command that works on an applied stack finds its
+    Terraform outputs (`named`: what the command reads from them), passed to `read_outputs`."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--outputs",
+            "outputs_file",
+            type=click.Path(path_type=Path, dir_okay=False, exists=True),
+            help="`terraform output -json` of the stack, instead of reading --stack's state.",
+        )(command)
+        return click.option(
+            "--stack",
+            type=click.Path(path_type=Path, file_okay=False),
+            default=Path("stack"),
+            show_default=True,
+            help=f"The applied stack whose Terraform outputs name {named}.",
+        )(command)
+
+    return decorate
 
 
 def read_outputs(stack: Path, outputs_file: Path | None) -> dict[str, Any]:
@@ -61,19 +84,7 @@ def read_outputs(stack: Path, outputs_file: Path | None) -> dict[str, Any]:
     type=click.Path(path_type=Path),
     help="glueprint.yaml with the jobs (default: the built-in seed architecture).",
 )
-@click.option(
-    "--stack",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("stack"),
-    show_default=True,
-    help="The applied stack whose Terraform outputs name the role, buckets and connections.",
-)
-@click.option(
-    "--outputs",
-    "outputs_file",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="`terraform output -json` of the stack, instead of reading --stack's state.",
-)
+@applied_stack_options("the role, buckets and connections")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 def deploy(
     jobs: tuple[str, ...],

@@ -132,7 +132,8 @@ def connect(
         raise BootstrapError(
             f"cannot connect to {host}:{port}/{database} as {credentials.username}: {message}.\n"
             "  fix: the database admits only the Glue security group, so run the bootstrap "
-            "from inside it (README, 'The Glue database user'); for TLS errors pass --ca-bundle"
+            "from inside it (README, 'The Glue database user'); for TLS errors set "
+            "database.ca_certificate or pass --ca-bundle"
         ) from None
 
 

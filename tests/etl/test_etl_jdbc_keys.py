@@ -17,43 +17,18 @@ from typing import Any
 
 import pytest
 from conftest import CONNECTION, PgReader
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as fn
+from jdbc_reads import assert_rows, partition_sizes, planner_warnings, read
+from pyspark.sql import SparkSession
 
-from etl import JdbcSource, OptionError, SparkRuntime
+from etl import JdbcSource, OptionError
 
 pytestmark = [pytest.mark.spark, pytest.mark.postgres]
 Psql = Callable[[str], str]
 
 
-def _read(spark: SparkSession, reader: PgReader, **source: Any) -> DataFrame:
-    runtime = SparkRuntime.local(reader.profile, spark=spark)
-    runtime.start("test", [], {})
-    return JdbcSource(connection=CONNECTION, **source).read(runtime)
-
-
-def _assert_rows(frame: DataFrame, expected: list[tuple[Any, ...]]) -> None:
-    """The frame holds exactly ``expected``, in any order."""
-    assert sorted(map(tuple, frame.collect()), key=repr) == sorted(expected, key=repr)
-
-
-def _partition_sizes(frame: DataFrame) -> list[int]:
-    """Rows per partition actually read (empty partitions included)."""
-    counts = dict(frame.groupBy(fn.spark_partition_id()).count().collect())
-    return [counts.get(i, 0) for i in range(frame.rdd.getNumPartitions())]
-
-
 def _md5_uuid(i: int) -> str:
     """PostgreSQL's ``md5(i::text)::uuid``."""
     return str(uuid.UUID(hashlib.md5(str(i).encode()).hexdigest()))
-
-
-def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == "etl.partitioning" and r.levelno == logging.WARNING
-    ]
 
 
 @pytest.mark.parametrize(
@@ -87,9 +62,9 @@ def test_numeric_keys_with_awkward_names_are_read_in_equal_steps(
 ) -> None:
     table = f"{pg_reader.schema}.{name}"
     psql(f"CREATE TABLE {table} ({columns}); INSERT INTO {table} {values}")
-    frame = _read(spark, pg_reader, table=table, num_partitions=4)
-    assert _partition_sizes(frame) == [99, 100, 100, 101]  # cut at 100, 200 and 300
-    _assert_rows(frame, expected)
+    frame = read(spark, pg_reader.profile, table=table, num_partitions=4)
+    assert partition_sizes(frame) == [99, 100, 100, 101]  # cut at 100, 200 and 300
+    assert_rows(frame, expected)
 
 
 def test_uuid_key_without_statistics_is_hashed(
@@ -100,10 +75,10 @@ def test_uuid_key_without_statistics_is_hashed(
         f"CREATE TABLE {table} (id uuid PRIMARY KEY, n int);"
         f"INSERT INTO {table} SELECT md5(i::text)::uuid, i FROM generate_series(1, 400) i"
     )
-    frame = _read(spark, pg_reader, table=table, num_partitions=4)
-    sizes = _partition_sizes(frame)
+    frame = read(spark, pg_reader.profile, table=table, num_partitions=4)
+    sizes = partition_sizes(frame)
     assert len(sizes) == 4 and all(size > 50 for size in sizes), sizes
-    _assert_rows(frame, [(_md5_uuid(i), i) for i in range(1, 401)])
+    assert_rows(frame, [(_md5_uuid(i), i) for i in range(1, 401)])
 
 
 def test_text_key_with_statistics_is_split_at_its_quantiles(
@@ -115,10 +90,10 @@ def test_text_key_with_statistics_is_split_at_its_quantiles(
         f"INSERT INTO {table} SELECT 'c' || i, i FROM generate_series(1, 2000) i;"
         f"ANALYZE {table}"
     )
-    frame = _read(spark, pg_reader, table=table, num_partitions=4)
-    sizes = _partition_sizes(frame)
+    frame = read(spark, pg_reader.profile, table=table, num_partitions=4)
+    sizes = partition_sizes(frame)
     assert len(sizes) == 4 and max(sizes) <= 2 * 500, sizes
-    _assert_rows(frame, [(f"c{i}", i) for i in range(1, 2001)])
+    assert_rows(frame, [(f"c{i}", i) for i in range(1, 2001)])
 
 
 def test_composite_key_is_hashed(spark: SparkSession, psql: Psql, pg_reader: PgReader) -> None:
@@ -127,10 +102,10 @@ def test_composite_key_is_hashed(spark: SparkSession, psql: Psql, pg_reader: PgR
         f'CREATE TABLE {table} ("Order" int, line text, qty int, PRIMARY KEY ("Order", line));'
         f"INSERT INTO {table} SELECT i / 4, 'l' || (i % 4), i FROM generate_series(0, 399) i"
     )
-    frame = _read(spark, pg_reader, table=table, num_partitions=3)
-    sizes = _partition_sizes(frame)
+    frame = read(spark, pg_reader.profile, table=table, num_partitions=3)
+    sizes = partition_sizes(frame)
     assert len(sizes) == 3 and all(size > 50 for size in sizes), sizes
-    _assert_rows(frame, [(i // 4, f"l{i % 4}", i) for i in range(400)])
+    assert_rows(frame, [(i // 4, f"l{i % 4}", i) for i in range(400)])
 
 
 def test_gapped_key_with_statistics_gives_balanced_partitions(
@@ -142,11 +117,11 @@ def test_gapped_key_with_statistics_gives_balanced_partitions(
         f"INSERT INTO {table} SELECT i, i % 7 FROM generate_series(1, 4000) i;"
         f"INSERT INTO {table} VALUES (1000000000000, 0); ANALYZE {table}"
     )
-    frame = _read(spark, pg_reader, table=table, num_partitions=4)
-    sizes = _partition_sizes(frame)
+    frame = read(spark, pg_reader.profile, table=table, num_partitions=4)
+    sizes = partition_sizes(frame)
     mean = 4001 / 4
     assert len(sizes) == 4 and max(sizes) <= 2 * mean, sizes  # a min/max stride: [4000, 0, 0, 1]
-    _assert_rows(frame, [(i, i % 7) for i in range(1, 4001)] + [(10**12, 0)])
+    assert_rows(frame, [(i, i % 7) for i in range(1, 4001)] + [(10**12, 0)])
 
 
 def test_hashfield_and_hashexpression_split_any_column_nulls_included(
@@ -160,10 +135,10 @@ def test_hashfield_and_hashexpression_split_any_column_nulls_included(
     )
     expected = [(i, None if i % 10 == 0 else f"t{i}") for i in range(1, 301)] + [(None, "none")]
     for option in ({"hashfield": "tag"}, {"hashexpression": "n * 7"}):
-        frame = _read(spark, pg_reader, table=table, num_partitions=3, **option)
-        sizes = _partition_sizes(frame)
+        frame = read(spark, pg_reader.profile, table=table, num_partitions=3, **option)
+        sizes = partition_sizes(frame)
         assert len(sizes) == 3 and all(size > 50 for size in sizes), (option, sizes)
-        _assert_rows(frame, expected)
+        assert_rows(frame, expected)
 
 
 def test_partition_column_of_a_view_with_nulls(
@@ -176,14 +151,14 @@ def test_partition_column_of_a_view_with_nulls(
         f" ELSE DATE '2024-01-01' + i END FROM generate_series(1, 400) i;"
         f"CREATE VIEW {view} AS SELECT id, day FROM {table} WHERE id > 100"
     )
-    frame = _read(spark, pg_reader, table=view, partition_column="day", num_partitions=3)
-    sizes = _partition_sizes(frame)
+    frame = read(spark, pg_reader.profile, table=view, partition_column="day", num_partitions=3)
+    sizes = partition_sizes(frame)
     assert len(sizes) == 3 and all(size > 50 for size in sizes), sizes
     first = datetime.date(2024, 1, 1)
     expected = [
         (i, None if i % 50 == 0 else first + datetime.timedelta(days=i)) for i in range(101, 401)
     ]
-    _assert_rows(frame, expected)
+    assert_rows(frame, expected)
 
 
 @pytest.mark.parametrize(
@@ -220,10 +195,10 @@ def test_serial_read_with_a_warning_when_nothing_to_partition_on(
         },
     }[kind]
     caplog.set_level(logging.WARNING, logger="etl.partitioning")
-    frame = _read(spark, pg_reader, num_partitions=4, **source)
-    assert _partition_sizes(frame) == [120]
-    _assert_rows(frame, [(_md5_uuid(i), i) for i in range(1, 121)])
-    warnings = _warnings(caplog)
+    frame = read(spark, pg_reader.profile, num_partitions=4, **source)
+    assert partition_sizes(frame) == [120]
+    assert_rows(frame, [(_md5_uuid(i), i) for i in range(1, 121)])
+    warnings = planner_warnings(caplog)
     assert len(warnings) == 1 and "with one connection" in warnings[0], warnings
     assert warning in warnings[0]
 
@@ -240,9 +215,9 @@ def test_driver_properties_reach_every_partition_as_written(
         f"CREATE VIEW {view} AS SELECT id, current_setting('application_name') AS app,"
         f" (SELECT count(*) FROM pg_prepared_statements) AS prepared FROM {table}"
     )
-    frame = _read(
+    frame = read(
         spark,
-        pg_reader,
+        pg_reader.profile,
         table=view,
         partition_column="id",
         num_partitions=3,
@@ -262,9 +237,9 @@ def test_secret_looking_driver_property_keeps_the_read_on_one_connection(
     psql(f"CREATE TABLE {table} (id int PRIMARY KEY);")
     psql(f"INSERT INTO {table} SELECT generate_series(1, 40)")
     caplog.set_level(logging.WARNING, logger="etl.partitioning")
-    frame = _read(spark, pg_reader, table=table, options={"vaultToken": "s3cr3t-value"})
-    assert _partition_sizes(frame) == [40]
-    warnings = _warnings(caplog)
+    frame = read(spark, pg_reader.profile, table=table, options={"vaultToken": "s3cr3t-value"})
+    assert partition_sizes(frame) == [40]
+    warnings = planner_warnings(caplog)
     assert len(warnings) == 1 and "['vaultToken'] look secret" in warnings[0], warnings
     assert "s3cr3t-value" not in warnings[0]
 

@@ -12,18 +12,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import CONNECTION, PgReader
+from jdbc_reads import local_runtime
 from pyspark.sql import SparkSession
 
-from etl import JdbcSource, OptionError, RetryPolicy, SparkRuntime
+from etl import JdbcSource, OptionError, RetryPolicy
 from etl.retry import classify_jdbc_error
 
 Psql = Callable[[str], str]
-
-
-def _runtime(spark: SparkSession, reader: PgReader) -> SparkRuntime:
-    runtime = SparkRuntime.local(reader.profile, spark=spark)
-    runtime.start("test", [], {})
-    return runtime
 
 
 def _orders(psql: Psql, reader: PgReader, rows: int) -> str:
@@ -47,7 +42,7 @@ def test_max_connections_caps_the_default_partitions(
     spark: SparkSession, psql: Psql, pg_reader: PgReader, caplog: pytest.LogCaptureFixture
 ) -> None:
     table = _orders(psql, pg_reader, 90)
-    runtime = _runtime(spark, pg_reader)
+    runtime = local_runtime(spark, pg_reader.profile)
     caplog.set_level(logging.INFO, logger="etl.sources")
     assert spark.sparkContext.defaultParallelism == 2
     assert JdbcSource(connection=CONNECTION, table=table).read(runtime).rdd.getNumPartitions() == 2
@@ -99,7 +94,7 @@ def test_too_many_connections_is_retried_until_the_database_admits_one(
     policy = RetryPolicy(attempts=5, initial_delay=0.2, budget=30)
     try:
         frame = JdbcSource(connection=CONNECTION, table=table, retry=policy).read(
-            _runtime(spark, pg_reader)
+            local_runtime(spark, pg_reader.profile)
         )
     finally:
         logging.getLogger("etl.retry").removeHandler(handler)

@@ -27,42 +27,13 @@ from typing import Any
 import pytest
 import throwaway_mariadb
 from conftest import CONNECTION, MariaDbReader
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as fn
+from jdbc_reads import assert_rows, local_runtime, partition_sizes, planner_warnings, read
+from pyspark.sql import SparkSession
 
-from etl import JdbcSource, RetryPolicy, SparkRuntime
+from etl import JdbcSource, RetryPolicy
 
 pytestmark = [pytest.mark.spark]
 Sql = Callable[[str], str]
-
-
-def _runtime(spark: SparkSession, reader: MariaDbReader) -> SparkRuntime:
-    runtime = SparkRuntime.local(reader.profile, spark=spark)
-    runtime.start("test", [], {})
-    return runtime
-
-
-def _read(spark: SparkSession, reader: MariaDbReader, **source: Any) -> DataFrame:
-    return JdbcSource(connection=CONNECTION, **source).read(_runtime(spark, reader))
-
-
-def _assert_rows(frame: DataFrame, expected: list[tuple[Any, ...]]) -> None:
-    """The frame holds exactly ``expected``, in any order."""
-    assert sorted(map(tuple, frame.collect()), key=repr) == sorted(expected, key=repr)
-
-
-def _partition_sizes(frame: DataFrame) -> list[int]:
-    """Rows per partition actually read (empty partitions included)."""
-    counts = dict(frame.groupBy(fn.spark_partition_id()).count().collect())
-    return [counts.get(i, 0) for i in range(frame.rdd.getNumPartitions())]
-
-
-def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        r.getMessage()
-        for r in caplog.records
-        if r.name == "etl.partitioning" and r.levelno == logging.WARNING
-    ]
 
 
 @pytest.mark.parametrize(
@@ -96,9 +67,9 @@ def test_keys_with_awkward_names_are_cut_at_quantiles_of_their_index(
 ) -> None:
     table = f"{mariadb_reader.database}.{name}"
     mariadb_sql(f"CREATE TABLE {table} ({columns}); INSERT INTO {table} {values}")
-    frame = _read(spark, mariadb_reader, table=name, num_partitions=4)
-    assert _partition_sizes(frame) == [100, 100, 100, 100]  # cut at rows 100, 200 and 300
-    _assert_rows(frame, expected)
+    frame = read(spark, mariadb_reader.profile, table=name, num_partitions=4)
+    assert partition_sizes(frame) == [100, 100, 100, 100]  # cut at rows 100, 200 and 300
+    assert_rows(frame, expected)
 
 
 def test_text_key_is_cut_at_quantiles_of_its_index_as_no_statistics_describe_it(
@@ -121,9 +92,9 @@ def test_text_key_is_cut_at_quantiles_of_its_index_as_no_statistics_describe_it(
     assert mariadb_server.sql(stats) == "code\tNULL\nn\t254"
     denied = _as_reader(mariadb_server, mariadb_reader, tmp_path, stats)
     assert denied.returncode == 1 and "ERROR 1142" in denied.stderr, denied.stderr
-    frame = _read(spark, mariadb_reader, table="codes", num_partitions=4)
-    assert _partition_sizes(frame) == [500, 500, 500, 500]  # in the column's collation
-    _assert_rows(frame, [(f"c{i}", i) for i in range(1, 2001)])
+    frame = read(spark, mariadb_reader.profile, table="codes", num_partitions=4)
+    assert partition_sizes(frame) == [500, 500, 500, 500]  # in the column's collation
+    assert_rows(frame, [(f"c{i}", i) for i in range(1, 2001)])
 
 
 def test_composite_key_is_hashed(
@@ -135,10 +106,10 @@ def test_composite_key_is_hashed(
         " PRIMARY KEY (`Order`, line));"
         f"INSERT INTO {table} SELECT seq DIV 4, CONCAT('l', seq % 4), seq FROM seq_0_to_399"
     )
-    frame = _read(spark, mariadb_reader, table="`lines`", num_partitions=3)
-    sizes = _partition_sizes(frame)
+    frame = read(spark, mariadb_reader.profile, table="`lines`", num_partitions=3)
+    sizes = partition_sizes(frame)
     assert len(sizes) == 3 and all(size > 50 for size in sizes), sizes
-    _assert_rows(frame, [(i // 4, f"l{i % 4}", i) for i in range(400)])
+    assert_rows(frame, [(i // 4, f"l{i % 4}", i) for i in range(400)])
 
 
 def test_date_partition_column_of_a_view_with_nulls(
@@ -151,14 +122,16 @@ def test_date_partition_column_of_a_view_with_nulls(
         f" ELSE DATE '2024-01-01' + INTERVAL seq DAY END FROM seq_1_to_400;"
         f"CREATE VIEW {view} AS SELECT id, day FROM {base} WHERE id > 100"
     )
-    frame = _read(spark, mariadb_reader, table="recent", partition_column="day", num_partitions=3)
-    sizes = _partition_sizes(frame)
+    frame = read(
+        spark, mariadb_reader.profile, table="recent", partition_column="day", num_partitions=3
+    )
+    sizes = partition_sizes(frame)
     assert len(sizes) == 3 and all(size > 50 for size in sizes), sizes
     first = datetime.date(2024, 1, 1)
     expected = [
         (i, None if i % 50 == 0 else first + datetime.timedelta(days=i)) for i in range(101, 401)
     ]
-    _assert_rows(frame, expected)
+    assert_rows(frame, expected)
 
 
 def test_partition_column_of_a_query_is_hashed(
@@ -172,8 +145,10 @@ def test_partition_column_of_a_query_is_hashed(
     )
     query = "SELECT id, at FROM events WHERE id > 0"
     for column in ("id", "at"):
-        frame = _read(spark, mariadb_reader, query=query, partition_column=column, num_partitions=3)
-        sizes = _partition_sizes(frame)
+        frame = read(
+            spark, mariadb_reader.profile, query=query, partition_column=column, num_partitions=3
+        )
+        sizes = partition_sizes(frame)
         assert len(sizes) == 3 and all(size > 50 for size in sizes), (column, sizes)
         assert sorted(r.id for r in frame.collect()) == list(range(1, 301))
 
@@ -207,10 +182,10 @@ def test_serial_read_with_a_warning_when_nothing_to_partition_on(
         "query": {"query": "SELECT * FROM plain"},
     }[kind]
     caplog.set_level(logging.WARNING, logger="etl.partitioning")
-    frame = _read(spark, mariadb_reader, num_partitions=4, **source)
-    assert _partition_sizes(frame) == [120]
-    _assert_rows(frame, [(f"p{i}", i) for i in range(1, 121)])
-    warnings = _warnings(caplog)
+    frame = read(spark, mariadb_reader.profile, num_partitions=4, **source)
+    assert partition_sizes(frame) == [120]
+    assert_rows(frame, [(f"p{i}", i) for i in range(1, 121)])
+    warnings = planner_warnings(caplog)
     assert len(warnings) == 1 and "with one connection" in warnings[0], warnings
     assert warning in warnings[0]
 
@@ -223,8 +198,8 @@ def test_max_connections_caps_the_default_partitions(
         f"INSERT INTO {mariadb_reader.database}.orders SELECT seq FROM seq_1_to_90"
     )
     assert spark.sparkContext.defaultParallelism == 2
-    assert _read(spark, mariadb_reader, table="orders").rdd.getNumPartitions() == 2
-    capped = _read(spark, mariadb_reader, table="orders", max_connections=1)
+    assert read(spark, mariadb_reader.profile, table="orders").rdd.getNumPartitions() == 2
+    capped = read(spark, mariadb_reader.profile, table="orders", max_connections=1)
     assert capped.rdd.getNumPartitions() == 1 and capped.count() == 90
 
 
@@ -304,7 +279,7 @@ def test_user_connection_limit_is_retried_until_the_server_admits_one(
     caplog.set_level(logging.WARNING, logger="etl.retry")
     policy = RetryPolicy(attempts=5, initial_delay=0.2, budget=30)
     try:
-        frame = _read(spark, mariadb_reader, table="orders", retry=policy)
+        frame = read(spark, mariadb_reader.profile, table="orders", retry=policy)
     finally:
         logging.getLogger("etl.retry").removeHandler(handler)
     assert frame.count() == 50
@@ -351,11 +326,11 @@ def test_rows_stream_from_the_server_as_they_are_read(
         f" FROM seq_1_to_{rows}"
     )
     probe = _probe_server(str(mariadb_server.client_options), mariadb_reader.user)
-    streamed = _read(spark, mariadb_reader, table="big", num_partitions=1)
+    streamed = read(spark, mariadb_reader.profile, table="big", num_partitions=1)
     assert streamed.rdd.mapPartitions(probe).collect() == [("1", rows)]
     # The same read without a fetch size: the driver reads every row before handing one over.
     options = JdbcSource(connection=CONNECTION, table="big").reader_options(
-        _runtime(spark, mariadb_reader).connection(CONNECTION)
+        local_runtime(spark, mariadb_reader.profile).connection(CONNECTION)
     )
     del options["fetchsize"]
     buffered = spark.read.format("jdbc").options(**options).option("dbtable", "big").load()

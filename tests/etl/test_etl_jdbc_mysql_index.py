@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 from conftest import CONNECTION, MariaDbReader
+from jdbc_reads import assert_rows, partition_sizes, planner_warnings, read
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as fn
-from test_etl_jdbc_mysql import Sql, _assert_rows, _partition_sizes, _read, _warnings
+from test_etl_jdbc_mysql import Sql
 
 from etl import partitioning
 from etl.jdbc import fetch
@@ -44,13 +45,13 @@ def test_gapped_key_is_cut_at_quantiles_of_its_index(
     spark: SparkSession, mariadb_sql: Sql, mariadb_reader: MariaDbReader
 ) -> None:
     _create_gapped(mariadb_sql, f"{mariadb_reader.database}.gapped")
-    frame = _read(spark, mariadb_reader, table="gapped", num_partitions=4)
-    assert _partition_sizes(frame) == [1000, 1001, 1000, 1001]  # rows 1000, 2001, 3001 of 4002
-    _assert_rows(frame, _GAPPED)
-    hashed = _read(spark, mariadb_reader, table="gapped", num_partitions=4, hashfield="id")
-    sizes = _partition_sizes(hashed)
+    frame = read(spark, mariadb_reader.profile, table="gapped", num_partitions=4)
+    assert partition_sizes(frame) == [1000, 1001, 1000, 1001]  # rows 1000, 2001, 3001 of 4002
+    assert_rows(frame, _GAPPED)
+    hashed = read(spark, mariadb_reader.profile, table="gapped", num_partitions=4, hashfield="id")
+    sizes = partition_sizes(hashed)
     assert len(sizes) == 4 and all(size > 500 for size in sizes), sizes
-    _assert_rows(hashed, _GAPPED)
+    assert_rows(hashed, _GAPPED)
 
 
 @pytest.mark.parametrize(
@@ -80,9 +81,9 @@ def test_stale_row_estimate_still_reads_every_row_once(
     )
     rows = "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_NAME = 'gapped'"
     assert mariadb_sql(f"{rows} AND TABLE_SCHEMA = '{database}'") == str(estimate)
-    frame = _read(spark, mariadb_reader, table="gapped", num_partitions=4)
-    assert _partition_sizes(frame) == sizes
-    _assert_rows(frame, _GAPPED)
+    frame = read(spark, mariadb_reader.profile, table="gapped", num_partitions=4)
+    assert partition_sizes(frame) == sizes
+    assert_rows(frame, _GAPPED)
 
 
 def test_failed_index_walk_falls_back_to_min_max_steps_with_a_warning(
@@ -108,10 +109,10 @@ def test_failed_index_walk_falls_back_to_min_max_steps_with_a_warning(
 
     monkeypatch.setattr(partitioning, "fetch", timed_out_walk)
     caplog.set_level(logging.WARNING, logger="etl.partitioning")
-    frame = _read(spark, mariadb_reader, table="wide", num_partitions=4)
-    assert _partition_sizes(frame) == [200_000, 0, 0, 1]
+    frame = read(spark, mariadb_reader.profile, table="wide", num_partitions=4)
+    assert partition_sizes(frame) == [200_000, 0, 0, 1]
     assert frame.agg(fn.count("id"), fn.count_distinct("id")).first() == (200_001, 200_001)
-    warnings = _warnings(caplog)
+    warnings = planner_warnings(caplog)
     assert len(warnings) == 1 and "reading them off its index failed" in warnings[0], warnings
     assert "max_statement_time" in warnings[0]
 
@@ -126,15 +127,17 @@ def test_indexed_partition_column_with_nulls_and_repeats(
         f"INSERT INTO {table} SELECT seq, CASE WHEN seq <= 300 THEN NULL"
         f" ELSE DATE '2024-01-01' + INTERVAL (seq - 1) DIV 100 DAY END FROM seq_1_to_1200"
     )
-    frame = _read(spark, mariadb_reader, table="visits", partition_column="day", num_partitions=4)
+    frame = read(
+        spark, mariadb_reader.profile, table="visits", partition_column="day", num_partitions=4
+    )
     # Rows 300, 600 and 900 (from 0, NULLs first) are the first of 2024-01-04, 01-07, 01-10.
-    assert _partition_sizes(frame) == [300, 300, 300, 300]
+    assert partition_sizes(frame) == [300, 300, 300, 300]
     first = datetime.date(2024, 1, 1)
     expected = [
         (i, None if i <= 300 else first + datetime.timedelta((i - 1) // 100))
         for i in range(1, 1201)
     ]
-    _assert_rows(frame, expected)
+    assert_rows(frame, expected)
 
 
 def test_prefix_index_is_not_walked_as_it_does_not_order_the_column(
@@ -149,7 +152,9 @@ def test_prefix_index_is_not_walked_as_it_does_not_order_the_column(
         f"INSERT INTO {table} SELECT seq, CONCAT('note ', seq) FROM seq_1_to_400"
     )
     caplog.set_level(logging.INFO, logger="etl.sources")
-    frame = _read(spark, mariadb_reader, table="notes", partition_column="title", num_partitions=4)
+    frame = read(
+        spark, mariadb_reader.profile, table="notes", partition_column="title", num_partitions=4
+    )
     plans = [r.getMessage() for r in caplog.records if r.name == "etl.sources"]
     assert plans == [f"jdbc notes via {CONNECTION}: 4 partitions by a hash of `title` (varchar)"]
-    _assert_rows(frame, [(i, f"note {i}") for i in range(1, 401)])
+    assert_rows(frame, [(i, f"note {i}") for i in range(1, 401)])

@@ -127,8 +127,13 @@ def start(tls: tuple[str, str] | None = None) -> ThrowawayMariaDb:
     as_root = os.geteuid() == 0
     directory = Path(tempfile.mkdtemp(prefix="glueprint-mariadb-"))
     directory.chmod(0o755)
+    # Its own temporary directory: in the shared /tmp, servers started at once by parallel test
+    # workers fail mariadb-install-db ("Error on delete of '/tmp/#sql-temptable-...'").
+    scratch = directory / "tmp"
+    scratch.mkdir()
     if as_root:
         shutil.chown(directory, "mysql", "mysql")
+        shutil.chown(scratch, "mysql", "mysql")
     server = ThrowawayMariaDb(directory, _free_port(), f"test-{uuid.uuid4().hex}")
     server.client_options.write_text(
         f"[client]\nhost=127.0.0.1\nport={server.port}\nuser={USER}\npassword={server.password}\n",
@@ -145,8 +150,9 @@ def start(tls: tuple[str, str] | None = None) -> ThrowawayMariaDb:
     user = ["--user=mysql"] if as_root else []
     done = subprocess.run(
         [
-            install, "--no-defaults", f"--datadir={directory / 'data'}", *user,
-            "--auth-root-authentication-method=socket", "--skip-test-db", "--skip-name-resolve",
+            install, "--no-defaults", f"--datadir={directory / 'data'}", f"--tmpdir={scratch}",
+            *user, "--auth-root-authentication-method=socket", "--skip-test-db",
+            "--skip-name-resolve",
         ],
         capture_output=True,
         text=True,
@@ -162,8 +168,9 @@ def start(tls: tuple[str, str] | None = None) -> ThrowawayMariaDb:
         shutil.chown(init, "mysql", "mysql")
     server.process = subprocess.Popen(
         [
-            server_binary, "--no-defaults", f"--datadir={directory / 'data'}", *user,
-            f"--socket={directory / 'mariadbd.sock'}", f"--pid-file={directory / 'mariadbd.pid'}",
+            server_binary, "--no-defaults", f"--datadir={directory / 'data'}",
+            f"--tmpdir={scratch}", *user, f"--socket={directory / 'mariadbd.sock'}",
+            f"--pid-file={directory / 'mariadbd.pid'}",
             f"--port={server.port}", "--bind-address=127.0.0.1", "--skip-name-resolve",
             f"--log-error={directory / 'error.log'}", f"--init-file={init}", "--skip-log-bin",
             "--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=0",

@@ -433,6 +433,17 @@ def test_the_command_bootstraps_from_the_stack_outputs_over_verified_tls(
     assert pg_database.as_glue("SELECT count(*) FROM sales.orders") == [(2,)]
     _denied(pg_database, "SELECT * FROM hr.salaries")
 
+    # Without --ca-bundle, the CA the stack gives the jobs (database.ca_certificate) is used.
+    config = (
+        (tmp_path / "glueprint.yaml")
+        .read_text()
+        .replace("  glue_user:\n", "  ca_certificate: ca.pem\n  glue_user:\n")
+    )
+    (tmp_path / "glueprint.yaml").write_text(config)
+    again = CliRunner().invoke(cli, command)
+    assert again.exit_code == 0, again.output + again.stderr
+    assert f"Updated database user {pg_database.glue_user}" in again.stdout
+
 
 # ------------------------------------------------------------------ secrets
 

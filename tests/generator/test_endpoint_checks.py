@@ -9,9 +9,8 @@ on each of them).
 from __future__ import annotations
 
 import copy
-import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from generator.terraform.plan import Plan
 from generator.terraform.runner import Terraform
 from generator.terraform.verify import Verifier
 from tests.conftest import Terraform as TerraformFixture
+from tests.generator.plan_json import Policy, resources, statement, with_policy
 
 pytestmark = [pytest.mark.terraform, pytest.mark.emulator]
 
@@ -34,7 +34,6 @@ S3_CHECK, INTERFACE_CHECK = (
     "s3-endpoint-platform-buckets-only",
     "interface-endpoints-this-account-only",
 )
-Policy = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -50,32 +49,9 @@ def planned(terraform: TerraformFixture) -> dict[str, Any]:
         return runner.show_plan("tfplan")
 
 
-def resources(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    pending = [data["planned_values"]["root_module"]]
-    while pending:
-        module = pending.pop()
-        yield from module.get("resources", [])
-        pending += module.get("child_modules", [])
-
-
 def failures(data: dict[str, Any], check: str) -> list[str]:
     results = {r.check.id: r for r in Verifier(Plan(data), Path(".")).run()}
     return results[check].failures
-
-
-def with_policy(data: dict[str, Any], address: str, edit: Callable[[Policy], None]) -> dict:
-    """A copy of the plan whose `address` has its policy document changed by `edit`."""
-    changed = copy.deepcopy(data)
-    (endpoint,) = [r for r in resources(changed) if r["address"] == address]
-    policy = json.loads(endpoint["values"]["policy"])
-    edit(policy)
-    endpoint["values"]["policy"] = json.dumps(policy)
-    return changed
-
-
-def statement(policy: Policy, sid: str) -> dict[str, Any]:
-    (found,) = [s for s in policy["Statement"] if s["Sid"] == sid]
-    return found
 
 
 def test_the_planned_endpoints_pass(planned: dict[str, Any]) -> None:

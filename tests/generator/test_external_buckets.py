@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from generator.terraform.runner import Terraform
 from generator.terraform.verify import Verifier
 from tests.conftest import CONFIGS
 from tests.conftest import Terraform as TerraformFixture
+from tests.generator.plan_json import Policy, resource, resources, statement, with_policy
 from tests.generator.test_iam_parliament import planned_changes, policies, secrets_endpoint
 
 CONFIG = CONFIGS / "external-database.yaml"
@@ -45,7 +46,6 @@ ROLE_POLICY = "module.glue.aws_iam_role_policy.this"
 SETTINGS = "module.glue.aws_glue_data_catalog_encryption_settings.this"
 CHECK = "s3-endpoint-platform-buckets-only"
 READS = ["s3:GetBucketLocation", "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]
-Policy = dict[str, Any]
 
 
 def config_data() -> dict[str, Any]:
@@ -144,19 +144,6 @@ def role_policy(
     return {s["Sid"]: s for s in json.loads(document)["Statement"]}
 
 
-def resources(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    pending = [data["planned_values"]["root_module"]]
-    while pending:
-        module = pending.pop()
-        yield from module.get("resources", [])
-        pending += module.get("child_modules", [])
-
-
-def resource(data: dict[str, Any], address: str) -> dict[str, Any]:
-    (found,) = [r for r in resources(data) if r["address"] == address]
-    return found
-
-
 def statements(data: dict[str, Any], address: str) -> dict[str, dict[str, Any]]:
     """The policy statements of the resource at `address`, by Sid."""
     policy = json.loads(resource(data, address)["values"]["policy"])
@@ -183,8 +170,8 @@ def test_the_endpoint_admits_each_external_bucket_with_its_access_only(planned: 
     assert (listed(read["Resource"]), listed(read["Action"])) == (arns(LAKE), READS)
     assert listed(write["Resource"]) == arns(LANDING)
     assert "s3:PutObject" in write["Action"] and "s3:PutBucketPolicy" not in write["Action"]
-    for statement in (read, write):
-        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
+    for granted in (read, write):
+        assert granted["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
     platform = listed(found["PlatformBucketsForThisAccount"]["Resource"])
     assert not set(platform) & set(arns(LAKE) + arns(LANDING))
 
@@ -205,8 +192,8 @@ def test_the_job_role_gets_the_configured_access_and_the_keys_through_s3_only(
     assert decrypt["Action"] == "kms:Decrypt"
     # Only the written bucket's key encrypts; the read-only lake's key never does.
     assert (encrypt["Resource"], encrypt["Action"]) == (LANDING_KEY, "kms:GenerateDataKey")
-    for statement in (decrypt, encrypt):
-        assert statement["Condition"] == {
+    for granted in (decrypt, encrypt):
+        assert granted["Condition"] == {
             "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
         }
 
@@ -258,20 +245,6 @@ def test_the_default_stack_leaves_account_settings_alone() -> None:
 # --- verify ------------------------------------------------------------------------------------
 
 
-def with_endpoint_policy(data: dict[str, Any], edit: Callable[[Policy], None]) -> dict[str, Any]:
-    changed = copy.deepcopy(data)
-    endpoint = resource(changed, S3)
-    policy = json.loads(endpoint["values"]["policy"])
-    edit(policy)
-    endpoint["values"]["policy"] = json.dumps(policy)
-    return changed
-
-
-def sid(policy: Policy, name: str) -> dict[str, Any]:
-    (found,) = [s for s in policy["Statement"] if s["Sid"] == name]
-    return found
-
-
 def failures(data: dict[str, Any]) -> list[str]:
     return {r.check.id: r.failures for r in Verifier(Plan(data), Path(".")).run()}[CHECK]
 
@@ -290,35 +263,37 @@ def test_the_planned_external_buckets_verify(planned: dict) -> None:
     ("edit", "expected"),
     [
         (
-            lambda p: sid(p, "ReadWriteExternalBucketsForThisAccount").update(Resource="*"),
+            lambda p: statement(p, "ReadWriteExternalBucketsForThisAccount").update(Resource="*"),
             "ReadWriteExternalBucketsForThisAccount admits *, which is neither a platform bucket "
             "nor a configured external bucket",
         ),
         (
-            lambda p: sid(p, "ReadExternalBucketsForThisAccount").update(
+            lambda p: statement(p, "ReadExternalBucketsForThisAccount").update(
                 Resource=["arn:aws:s3:::acme-archive", "arn:aws:s3:::acme-archive/*"]
             ),
             "ReadExternalBucketsForThisAccount admits arn:aws:s3:::acme-archive, which is "
             "neither a platform bucket nor a configured external bucket",
         ),
         (
-            lambda p: sid(p, "ReadExternalBucketsForThisAccount").update(
+            lambda p: statement(p, "ReadExternalBucketsForThisAccount").update(
                 Resource="arn:aws:s3:::acme-*/*"
             ),
             "admits arn:aws:s3:::acme-*/*, which is neither",
         ),
         (
-            lambda p: sid(p, "ReadExternalBucketsForThisAccount")["Action"].append("s3:PutObject"),
+            lambda p: statement(p, "ReadExternalBucketsForThisAccount")["Action"].append(
+                "s3:PutObject"
+            ),
             f"allows s3:putobject on arn:aws:s3:::{LAKE}, beyond the access configured",
         ),
         (
-            lambda p: sid(p, "ReadWriteExternalBucketsForThisAccount")["Action"].append(
+            lambda p: statement(p, "ReadWriteExternalBucketsForThisAccount")["Action"].append(
                 "s3:PutBucketPolicy"
             ),
             f"allows s3:putbucketpolicy on arn:aws:s3:::{LANDING}, beyond the access configured",
         ),
         (
-            lambda p: sid(p, "ReadExternalBucketsForThisAccount").pop("Condition"),
+            lambda p: statement(p, "ReadExternalBucketsForThisAccount").pop("Condition"),
             "ReadExternalBucketsForThisAccount admits any principal",
         ),
     ],
@@ -334,7 +309,7 @@ def test_the_planned_external_buckets_verify(planned: dict) -> None:
 def test_an_external_statement_widened_fails(
     planned: dict, edit: Callable[[Policy], None], expected: str
 ) -> None:
-    found = failures(with_endpoint_policy(planned, edit))
+    found = failures(with_policy(planned, S3, edit))
     assert any(expected in f for f in found), found
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from generator.terraform.topology import external_database_cidrs
 from generator.terraform.verify import Verifier
 from tests.conftest import CONFIGS
 from tests.conftest import Terraform as TerraformFixture
+from tests.generator.plan_json import resource, resources
 
 CONFIG = CONFIGS / "external-database.yaml"
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:warehouse/glue-AbC123"
@@ -209,19 +210,6 @@ def planned(terraform: TerraformFixture, mixed_stack: Path) -> dict[str, Any]:
 def results(data: dict[str, Any], stack: Path) -> dict[str, list[str]]:
     """Failures by check; `stack` holds the source of the values unknown until apply."""
     return {r.check.id: r.failures for r in Verifier(Plan(data), stack).run()}
-
-
-def resources(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    pending = [data["planned_values"]["root_module"]]
-    while pending:
-        module = pending.pop()
-        yield from module.get("resources", [])
-        pending += module.get("child_modules", [])
-
-
-def resource(data: dict[str, Any], address: str) -> dict[str, Any]:
-    (found,) = [r for r in resources(data) if r["address"] == address]
-    return found
 
 
 RULE = "module.security.aws_vpc_security_group_egress_rule."

@@ -4,14 +4,18 @@ change the Terraform (a new resource, a widened rule, a dropped block)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
 def edit(stack: Path, file: str, old: str, new: str) -> None:
+    """Replace the first `old` in `file`; a run of spaces in `old` matches any alignment, so a
+    mutation survives `terraform fmt` realigning its block when a longer argument joins it."""
     path = stack / file
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {file}"
-    path.write_text(text.replace(old, new, 1))
+    pattern = " +".join(re.escape(part) for part in re.split(r" {2,}", old))
+    text, found = re.subn(pattern, lambda _: new, path.read_text(), count=1)
+    assert found, f"{old!r} not in {file}"
+    path.write_text(text)
 
 
 def edit_block(stack: Path, file: str, header: str, old: str, new: str) -> None:
