@@ -14,14 +14,17 @@ URL or a password.  A resolver, chosen by the runtime, looks the name up:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from etl.credentials import AwsCredentials, CredentialSource, aws_call
 from etl.errors import ConnectionResolutionError
 from etl.secrets import register_secret
 from etl.tls import Trust, trust, verified_options
 from etl.tls_ca import read_ca
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 # JDBC URL prefix -> driver class (TLS properties: etl.tls).
 _DRIVERS: dict[str, str] = {
@@ -93,20 +96,35 @@ class JdbcConnection:
     def vendor(self) -> str:
         return vendor_of(self.url)
 
-    def spark_options(self, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    def spark_options(
+        self, overrides: Mapping[str, str] | None = None, spark: SparkSession | None = None
+    ) -> dict[str, str]:
         """Options for ``spark.read.format("jdbc")``: URL, driver, credentials and, when the
         connection enforces TLS, the properties that verify the server's certificate and host
         name (:mod:`etl.tls`); ``overrides`` (a source's options, applied after these) are
-        refused if they would weaken that."""
+        refused if they would weaken that.  ``spark`` is the session that will read: a driver
+        that takes a custom CA only as a file gets it through that session's executors."""
         driver = _DRIVERS.get(self.vendor, "")
         options = {"url": _spark_url(self.url), "user": self.user, "password": self.password}
         if driver:
             options["driver"] = driver
         if self.ssl:
             options.update(
-                verified_options(self.name, self.vendor, self.url, self.trust, overrides or {})
+                verified_options(
+                    self.name,
+                    self.vendor,
+                    self.url,
+                    self.trust,
+                    overrides or {},
+                    ca_file=None if spark is None else self._trust_store(spark),
+                )
             )
         return options
+
+    def _trust_store(self, spark: SparkSession) -> Callable[[str], str]:
+        from etl.tls_truststore import trust_store_url
+
+        return lambda ca_pem: trust_store_url(spark, self.name, ca_pem)
 
 
 class ConnectionResolver(Protocol):

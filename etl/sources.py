@@ -42,7 +42,7 @@ from etl.retry import DEFAULT_RETRY, RetryPolicy, call_with_retry
 from etl.watermark import IncrementalRead, Watermark
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
     from etl.runtime import Runtime
@@ -295,12 +295,15 @@ class JdbcSource(Strict):
     def bind(self, values: Mapping[str, str]) -> JdbcSource:
         return bind_placeholders(self, values)
 
-    def reader_options(self, connection: JdbcConnection) -> dict[str, str]:
+    def reader_options(
+        self, connection: JdbcConnection, spark: SparkSession | None = None
+    ) -> dict[str, str]:
         """Spark JDBC options: the vendor's fast-read defaults, the connection (URL, credentials,
-        TLS), the source's own `options`, and `fetchsize`, later ones winning."""
+        TLS; ``spark``: the session that reads, see :meth:`JdbcConnection.spark_options`), the
+        source's own `options`, and `fetchsize`, later ones winning."""
         return {
             **READ_DEFAULTS.get(connection.vendor, {}),
-            **connection.spark_options(self.options),
+            **connection.spark_options(self.options, spark),
             **self.options,
             "fetchsize": str(self.fetchsize),
         }
@@ -321,7 +324,7 @@ class JdbcSource(Strict):
             high=high,
             lookback=self.watermark_lookback,
         )
-        options = self.reader_options(connection)
+        options = self.reader_options(connection, runtime.spark)
         return call_with_retry(
             lambda: read_keys(runtime.spark, options, query),
             policy=self.retry,
@@ -345,7 +348,7 @@ class JdbcSource(Strict):
         left empty for the caller), or ``None`` when no row is new."""
         spark = runtime.spark
         connection = runtime.connection(self.connection)
-        options = self.reader_options(connection)
+        options = self.reader_options(connection, runtime.spark)
         vendor = connection.vendor
 
         def attempt(what: str, operation: Callable[[], T]) -> T:

@@ -13,20 +13,22 @@ that verify the server's certificate chain AND that its name matches the URL's h
 * nothing in the URL or in a source's ``options`` may weaken this (``sslmode=disable``, a
   non-validating factory, ...): such a setting is refused before any connection is made.
 
-The CA is passed inline (the PEM text), never as a file: Spark's executors open their own
-connections on other hosts, where a file written by the driver does not exist.
+The CA is passed inline (the PEM text) where the driver takes it so.  MySQL Connector/J opens
+it only as a trust store file, which :mod:`etl.tls_truststore` puts where the driver JVM and
+every executor find it by the same relative name.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import unquote
 
 from etl.errors import ConnectionResolutionError
 from etl.tls_ca import certificates, check_algorithms
 
 _PEM_CA = "<PEM CA>"  # stands for the trust's CA text in the tables below
+_CA_FILE = "<CA file>"  # stands for the URL of a trust store file holding the trust's CA
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,10 +98,11 @@ _POSTGRESQL = _Vendor(
 # MySQL Connector/J (dev.mysql.com/doc/connector-j, sslMode): "VERIFY_IDENTITY - Like VERIFY_CA,
 # but additionally verify that the server certificate matches the host"; with no trust store
 # configured "Java verifies the server certificate using its default trusted CA certificates".
-# A custom CA needs a trust store file (trustCertificateKeyStoreUrl) on every executor: not yet.
+# A custom CA is a key store opened by URL (trustCertificateKeyStoreUrl; no password: an empty
+# one), of trustCertificateKeyStoreType.
 _MYSQL = _Vendor(
     verified={"sslMode": "VERIFY_IDENTITY"},
-    with_ca=None,
+    with_ca={"trustCertificateKeyStoreUrl": _CA_FILE, "trustCertificateKeyStoreType": "JKS"},
     one_ca=False,
     with_cert_string=None,
     guarded={
@@ -204,10 +207,13 @@ def verified_options(
     url: str,
     trusted: Trust,
     overrides: Mapping[str, str],
+    *,
+    ca_file: Callable[[str], str] | None = None,
 ) -> dict[str, str]:
     """Driver properties that make ``vendor``'s driver verify chain and host name, after
     refusing any setting in ``url`` or ``overrides`` (a source's options) that would weaken
-    them."""
+    them.  ``ca_file`` turns a CA into the URL of a trust store file for a driver that takes
+    no other (:func:`etl.tls_truststore.trust_store_url`)."""
     spec = _VENDORS.get(vendor)
     if spec is None:
         raise ConnectionResolutionError(
@@ -235,6 +241,11 @@ def verified_options(
                 f"connection '{connection}': a custom CA (CUSTOM_JDBC_CERT) is not supported "
                 f"for {vendor} yet; add the CA to the JVM trust store or remove it"
             )
+        if ca_file is None and _CA_FILE in spec.with_ca.values():
+            raise ConnectionResolutionError(
+                f"connection '{connection}': the {vendor} driver takes a custom CA only as a "
+                "trust store file, which needs the Spark session: pass it to spark_options"
+            )
         if spec.one_ca and len(certificates(connection, "", trusted.ca_pem)) > 1:
             raise ConnectionResolutionError(
                 f"connection '{connection}': the {vendor} driver trusts only the first "
@@ -242,7 +253,10 @@ def verified_options(
                 "the server's certificate (for RDS: the region's root of the instance's "
                 "ca_cert_identifier)"
             )
-        options.update({k: trusted.ca_pem if v == _PEM_CA else v for k, v in spec.with_ca.items()})
+        placed = {_PEM_CA: trusted.ca_pem}
+        if ca_file is not None and _CA_FILE in spec.with_ca.values():
+            placed[_CA_FILE] = ca_file(trusted.ca_pem)
+        options.update({k: placed.get(v, v) for k, v in spec.with_ca.items()})
     if trusted.cert_string is not None:
         if spec.with_cert_string is None:
             raise ConnectionResolutionError(

@@ -69,3 +69,21 @@ def database_private(stack: Stack) -> Iterator[str]:
             yield f"{inst.address}: backup_retention_period is {retention}"
         if inst.values.get("manage_master_user_password") is not True:
             yield f"{inst.address}: master password not managed by RDS in Secrets Manager"
+
+
+@check(
+    "database-instances-spread",
+    "An Aurora cluster's instances are in different AZs",
+    "RDS may place a cluster's instances in one AZ, which an AZ outage then takes down whole.",
+    "availability_zone = a different AZ of the DB subnet group on each aws_rds_cluster_instance.",
+)
+def database_instances_spread(stack: Stack) -> Iterator[str]:
+    placed: dict[str, str] = {}
+    for inst in stack.plan.of_type("aws_rds_cluster_instance"):
+        zone = inst.values.get("availability_zone")
+        if not isinstance(zone, str):
+            yield f"{inst.address}: availability_zone is not set, so RDS picks one"
+        elif zone in placed:
+            yield f"{inst.address}: in {zone} with {placed[zone]}"
+        else:
+            placed[zone] = inst.address

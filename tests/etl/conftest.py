@@ -15,12 +15,14 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+import boto3
 import pytest
 import throwaway_mariadb as mariadb
 import throwaway_postgres as postgres
+from moto import mock_aws
 
 from etl.profile import LocalConnection, LocalProfile
 
@@ -33,6 +35,24 @@ SERIALISED = "SELECT pg_advisory_xact_lock(4711); "
 """Prefix for a psql command (one transaction) that changes shared catalog rows: parallel test
 workers share the server, and concurrent grants on one database or schema fail with "tuple
 concurrently updated"."""
+
+
+AWS_REGION = "eu-west-1"
+"""The region of the :func:`aws` fixture's session, also the default region."""
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The AWS emulator (moto, in this process) with fake credentials: a boto3 session in
+    :data:`AWS_REGION`."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": AWS_REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield boto3.session.Session(region_name=AWS_REGION)
 
 
 @pytest.fixture(scope="session")

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
+from conftest import AWS_REGION
 
 from etl.connections import AwsConnectionResolver, JdbcConnection
 from etl.errors import ConnectionResolutionError
 from etl.profile import LocalConnection, LocalProfile, ProfileConnectionResolver
 
-REGION = "eu-west-1"
 URL = "jdbc:postgresql://db.internal:5432/sales"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    with mock_aws():
-        yield boto3.session.Session(region_name=REGION)
 
 
 def _connection(session: Any, name: str, **props: str) -> None:
@@ -60,7 +49,7 @@ def test_inline_username_password_without_tls(aws: Any) -> None:
 
 
 def test_missing_connection_names_it_and_the_region(aws: Any) -> None:
-    with pytest.raises(ConnectionResolutionError, match=f"'nope'.*region {REGION}"):
+    with pytest.raises(ConnectionResolutionError, match=f"'nope'.*region {AWS_REGION}"):
         AwsConnectionResolver(aws).resolve("nope")
 
 

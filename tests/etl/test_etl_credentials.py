@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -20,23 +19,14 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
-from moto import mock_aws
+from conftest import AWS_REGION
 
 from etl.connections import AwsConnectionResolver
 from etl.credentials import AwsCredentials, Credentials, GlueContextCredentials
 from etl.errors import ConnectionResolutionError
 
-REGION = "eu-west-1"
 URL = "jdbc:postgresql://db.internal:5432/sales"
 PASSWORD = "pw-7f3a9c-secret"
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    with mock_aws():
-        yield boto3.session.Session(region_name=REGION)
 
 
 def _record_calls(session: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -92,7 +82,7 @@ def _authentication_connection(secret_arn: str, kind: str = "BASIC") -> dict[str
             "AuthenticationConfiguration": {"AuthenticationType": kind, "SecretArn": secret_arn},
         }
     }
-    model = boto3.session.Session(region_name=REGION).client("glue").meta.service_model
+    model = boto3.session.Session(region_name=AWS_REGION).client("glue").meta.service_model
     validate_parameters(create, model.operation_model("CreateConnection").input_shape)
     connection = create["ConnectionInput"]
     return {
@@ -199,7 +189,7 @@ def test_unreachable_kms_endpoint_is_named(aws: Any, monkeypatch: pytest.MonkeyP
         aws,
         "client",
         lambda name, **kw: (
-            boto3.session.Session(region_name=REGION).client(
+            boto3.session.Session(region_name=AWS_REGION).client(
                 "kms", endpoint_url="http://127.0.0.1:9", config=nowhere
             )
             if name == "kms"

@@ -6,14 +6,13 @@ import dataclasses
 import json
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
 import pytest
-from moto import mock_aws
 from pyspark.sql import DataFrame, SparkSession
 
 from etl import EtlError, GlueRuntime, JdbcSource, S3Sink, S3Source, SparkRuntime, job
@@ -104,18 +103,6 @@ class FakeGlue:
         }
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield
-
-
 def _glue_connection(pg_url: str, pg_jdbc_url: str, name: str) -> None:
     parts = urlsplit(pg_url)
     secret = boto3.client("secretsmanager").create_secret(
@@ -160,7 +147,7 @@ def test_glue_lifecycle_reads_through_the_named_connection(
     pg_jdbc_url: str,
     psql: Psql,
     pg_table: str,
-    aws: None,
+    aws: Any,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

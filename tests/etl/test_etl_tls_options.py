@@ -6,24 +6,21 @@ test_etl_jdbc_tls.py."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import tls_certs
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
-from moto import mock_aws
 
 from etl.connections import AwsConnectionResolver, JdbcConnection
 from etl.dialects import dialect
 from etl.errors import ConnectionResolutionError, EtlError
 from etl.profile import LocalProfile
-from etl.tls import Trust, trust
+from etl.tls import Trust, trust, verified_options
 
 PEM = tls_certs.authority("unit CA").cert_pem
 
@@ -41,7 +38,27 @@ def test_mysql_verifies_identity_and_refuses_weaker_modes() -> None:
             _options(f"jdbc:mysql://h:3306/d?{weak}")
     with pytest.raises(ConnectionResolutionError, match="source's options sets verifyServer"):
         _options("jdbc:mysql://h:3306/d", verifyServerCertificate="false")
-    with pytest.raises(ConnectionResolutionError, match="not supported for mysql yet"):
+    for setting in ("trustCertificateKeyStoreUrl", "trustCertificateKeyStoreType"):
+        with pytest.raises(ConnectionResolutionError, match=f"source's options sets {setting}"):
+            _options("jdbc:mysql://h:3306/d", **{setting: "file:/tmp/mine.jks"})
+
+
+def test_mysql_gets_a_custom_ca_as_a_trust_store_file_of_the_whole_bundle() -> None:
+    bundle = PEM + tls_certs.authority("another CA").cert_pem
+    placed: list[str] = []
+
+    def ca_file(pem: str) -> str:
+        placed.append(pem)
+        return "file:store.jks"
+
+    options = verified_options(
+        "c", "mysql", "jdbc:mysql://h/d", trust("c", bundle), {}, ca_file=ca_file
+    )
+    assert options["trustCertificateKeyStoreUrl"] == "file:store.jks"
+    assert options["trustCertificateKeyStoreType"] == "JKS"
+    assert placed == [bundle]  # every certificate, not the first only
+    # Without the session that reads, there is nowhere to put the file.
+    with pytest.raises(ConnectionResolutionError, match="needs the Spark session"):
         _options("jdbc:mysql://h:3306/d", trust("c", PEM))
 
 
@@ -111,14 +128,6 @@ def test_glues_algorithm_check_of_the_ca_and_its_skip_switch() -> None:
     assert trust("c", elliptic, skip_validation=True).ca_pem == elliptic
     with pytest.raises(ConnectionResolutionError, match="is not PEM"):
         trust("c", "not a certificate", origin="ca.pem", skip_validation=True)
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    with mock_aws():
-        yield boto3.session.Session(region_name="eu-west-1")
 
 
 def _glue_connection(session: Any, **props: str) -> JdbcConnection:

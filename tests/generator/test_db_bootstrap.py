@@ -79,18 +79,13 @@ class Database:
 
     def as_glue(self, sql: str, password: str = PASSWORD) -> list[tuple[Any, ...]]:
         """Run `sql` as the Glue user; returns its rows, raises the server's error."""
-        connection = self.login(Credentials(self.glue_user, password))
-        try:
-            cursor = connection.cursor()
-            cursor.execute(sql)
-            rows = [tuple(r) for r in cursor.fetchall()] if cursor.description else []
-            connection.commit()
-            return rows
-        finally:
-            connection.close()
+        return self._run(Credentials(self.glue_user, password), sql)
 
     def as_master(self, sql: str) -> list[tuple[Any, ...]]:
-        connection = self.login(self.master)
+        return self._run(self.master, sql)
+
+    def _run(self, credentials: Credentials, sql: str) -> list[tuple[Any, ...]]:
+        connection = self.login(credentials)
         try:
             cursor = connection.cursor()
             cursor.execute(sql)

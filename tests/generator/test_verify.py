@@ -24,7 +24,7 @@ from generator.terraform.runner import Terraform as TerraformRunner
 from generator.terraform.verify import CHECKS, Verifier
 from tests.conftest import CONFIGS, Terraform
 from tests.generator.config_variants import SPACED_CONNECTIONS, spaced_names_project
-from tests.generator.verify_mutations import MUTATIONS
+from tests.generator.verify_mutations import MUTATIONS, edit
 
 
 def verify_json(stack: Path) -> dict[str, dict[str, object]]:
@@ -117,6 +117,26 @@ def test_verify_catches_the_mutation(mutation: str, stack: Path) -> None:
     results = verify_json(stack)
     assert failed(results) == {check}, {k: results[k]["failures"] for k in failed(results)}
     assert any(re.search(r"\S", str(f)) for f in results[check]["failures"])  # names the culprit
+
+
+@pytest.mark.terraform
+@pytest.mark.emulator
+def test_verify_catches_aurora_instances_in_one_az(tmp_path: Path, terraform: Terraform) -> None:
+    """The default stack has no Aurora cluster: this mutation edits a multi-AZ Aurora stack."""
+    write_tree(tmp_path, render(load_config(CONFIGS / "aurora-mysql-3az.yaml")).files)
+    edit(
+        tmp_path,
+        "database/main.tf",
+        "availability_zone  = var.availability_zones[count.index]",
+        "availability_zone = var.availability_zones[0]",
+    )
+    results = verify_json(tmp_path)
+    assert failed(results) == {"database-instances-spread"}
+    (failure,) = results["database-instances-spread"]["failures"]  # type: ignore[misc]
+    assert (
+        "this[1]: in ap-northeast-1a with module.database.aws_rds_cluster_instance.this[0]"
+        in failure
+    )
 
 
 @pytest.mark.terraform
