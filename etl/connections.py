@@ -22,6 +22,7 @@ from etl.errors import ConnectionResolutionError
 from etl.secrets import register_secret
 from etl.tls import Trust, trust, verified_options
 from etl.tls_ca import read_ca
+from etl.tls_truststore import trust_store_url
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -122,8 +123,6 @@ class JdbcConnection:
         return options
 
     def _trust_store(self, spark: SparkSession) -> Callable[[str], str]:
-        from etl.tls_truststore import trust_store_url
-
         return lambda ca_pem: trust_store_url(spark, self.name, ca_pem)
 
 

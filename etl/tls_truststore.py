@@ -22,11 +22,13 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-
-from pyspark.sql import SparkSession
+from typing import TYPE_CHECKING
 
 from etl.errors import ConnectionResolutionError
 from etl.tls_ca import certificates
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 _added: set[tuple[str, str]] = set()  # (application id, file name) handed to addFile
 _lock = threading.Lock()

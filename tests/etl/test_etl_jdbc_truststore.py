@@ -41,9 +41,10 @@ def _der(pem: str) -> str:
 
 @pytest.fixture(scope="module")
 def reads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """One ``local-cluster`` run reading three ways: the right CA (in a bundle after a CA that
+    """One ``local-cluster`` run reading four ways: the right CA (in a bundle after a CA that
     did not sign the server, which a driver trusting only a bundle's first certificate would
-    refuse) and host; a host the certificate does not name; a CA that did not sign it."""
+    refuse) and host; a host the certificate does not name; a CA that did not sign it; and, as
+    the control, the right CA with etl's ``addFile`` doing nothing."""
     if not MARIADB_JAR.exists():
         pytest.fail(f"{MARIADB_JAR} is missing: apt-get install libmariadb-java")
     ca = tls_certs.authority("glueprint test CA")
@@ -69,9 +70,11 @@ def reads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "jar": str(MARIADB_JAR),
         "output": str(directory / "reads.json"),
         "cases": [
-            {"host": "localhost", "ca_pem": bundle},
-            {"host": "127.0.0.1", "ca_pem": bundle},
-            {"host": "localhost", "ca_pem": stranger.cert_pem},
+            {"host": "localhost", "ca_pem": bundle, "add_file": True},
+            {"host": "127.0.0.1", "ca_pem": bundle, "add_file": True},
+            {"host": "localhost", "ca_pem": stranger.cert_pem, "add_file": True},
+            # Another file name (the bundle's other order), so that this store is new.
+            {"host": "localhost", "ca_pem": ca.cert_pem + stranger.cert_pem, "add_file": False},
         ],
     }
     # local-cluster's workers put each executor's working directory under SPARK_HOME/work: a
@@ -107,7 +110,7 @@ def reads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def test_the_store_holds_every_certificate_of_the_bundle_under_a_relative_name(
     reads: dict[str, Any],
 ) -> None:
-    right, _, unknown = reads["results"]
+    right, _, unknown, _ = reads["results"]
     url = right["trust"]["trustCertificateKeyStoreUrl"]
     assert url.startswith("file:glueprint-ca-") and "/" not in url  # relative: every JVM's own
     assert right["trust"]["trustCertificateKeyStoreType"] == "JKS"
@@ -131,10 +134,19 @@ def test_executors_in_other_directories_open_the_store_and_read_every_row(
     )
 
 
+def test_without_add_file_the_executors_do_not_find_the_store(reads: dict[str, Any]) -> None:
+    """The control: the driver JVM finds the store it wrote (the schema is read), the
+    executors, in other directories, do not."""
+    control = reads["results"][3]
+    assert "tasks" not in control
+    assert "Failed to find trustStore file" in control["error"]
+    assert "executor" in control["error"]  # a task failed, not the driver's schema query
+
+
 def test_a_host_the_certificate_does_not_name_is_refused(reads: dict[str, Any]) -> None:
     wrong_host = reads["results"][1]
     assert "tasks" not in wrong_host
-    assert "127.0.0.1" in wrong_host["error"]
+    assert 'host "127.0.0.1" doesn\'t correspond to certificate' in wrong_host["error"]
 
 
 def test_a_ca_that_did_not_sign_the_server_is_refused(reads: dict[str, Any]) -> None:

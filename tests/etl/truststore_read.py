@@ -3,7 +3,8 @@ custom CA as a trust store file, on a Spark whose executors are other JVMs in ot
 directories (``local-cluster``), which a test's in-process local Spark cannot be.
 
 Input on stdin (JSON): ``port``, ``user``, ``password``, ``jar``, ``output`` (a file) and the
-``cases`` to read, each ``{"host": ..., "ca_pem": ...}``.  Written to ``output`` (JSON), per
+``cases`` to read, each ``{"host": ..., "ca_pem": ..., "add_file": ...}`` (``false``: the
+control, where etl's ``SparkContext.addFile`` call does nothing).  Written to ``output`` (JSON), per
 case: the trust store options etl set, the certificates the store holds (base64 DER, read back
 by the JVM), and either the rows each task read with the working directory it ran in, or the
 driver's error.
@@ -73,9 +74,15 @@ def main() -> None:
             ssl=True,
             trust=trust(CONNECTION, case["ca_pem"]),
         )
-        options = JdbcSource(connection=CONNECTION, table="tls_rows").reader_options(
-            connection, spark
-        )
+        context = spark.sparkContext
+        if not case["add_file"]:
+            context.addFile = lambda path, recursive=False: None  # type: ignore[method-assign]
+        try:
+            options = JdbcSource(connection=CONNECTION, table="tls_rows").reader_options(
+                connection, spark
+            )
+        finally:
+            vars(context).pop("addFile", None)
         result: dict[str, object] = {
             "trust": {k: v for k, v in options.items() if k.startswith("trustCertificate")},
             "stored": _stored_certificates(spark, options["trustCertificateKeyStoreUrl"]),
