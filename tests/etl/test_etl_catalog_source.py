@@ -28,9 +28,6 @@ from etl.catalog_lookup import AwsCatalog
 from etl.connections import AwsConnectionResolver
 from etl.profile import LocalProfile
 
-aws = test_etl_connections.aws
-"""moto, and a boto3 session in its region."""
-
 CONNECTION = "my-rds-vpc-connection"
 CRAWLED = {
     "UPDATED_BY_CRAWLER": "lake-crawler",

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from conftest import CONNECTION
 from pyspark.sql import DataFrame, SparkSession
-from test_etl_glue_runtime import GLUE_ARGV, FakeGlue, aws  # noqa: F401  (aws is a fixture)
+from test_etl_glue_runtime import GLUE_ARGV, FakeGlue
 
 from etl import JdbcConnectError, JdbcSource, RetryPolicy, S3Sink, job
 from etl.profile import LocalConnection, LocalProfile
@@ -106,7 +106,7 @@ def test_glue_runs_never_show_the_secrets_manager_secret(
     pg_jdbc_url: str,
     psql: Psql,
     seeded: str,
-    aws: None,  # noqa: F811
+    aws: None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
