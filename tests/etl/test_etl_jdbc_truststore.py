@@ -28,7 +28,9 @@ from conftest import MARIADB_JAR
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-pytestmark = [pytest.mark.spark]
+# One worker runs the module, so its one local-cluster run (about a minute) is not repeated on
+# every worker that gets one of its tests.
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("truststore")]
 
 SCRIPT = Path(__file__).with_name("truststore_read.py")
 ROWS = 100

@@ -46,9 +46,18 @@ def _stored_certificates(spark: SparkSession, url: str) -> list[str]:
         store.load(stream, gateway.new_array(jvm.char, 0))
     finally:
         stream.close()
-    aliases = sorted(store.aliases())
-    encoded = [bytes(store.getCertificate(alias).getEncoded()) for alias in aliases]
-    return [base64.b64encode(der).decode("ascii") for der in encoded]
+    # getEncoded through the public java.security.cert.Certificate: the certificates' own class
+    # (sun.security.x509.X509CertImpl) is in a package Java 17 does not open to py4j's calls.
+    no_types = gateway.new_array(jvm.java.lang.Class, 0)
+    no_arguments = gateway.new_array(jvm.java.lang.Object, 0)
+    encoded = jvm.java.lang.Class.forName("java.security.cert.Certificate").getMethod(
+        "getEncoded", no_types
+    )
+    certificates = [store.getCertificate(alias) for alias in sorted(store.aliases())]
+    return [
+        base64.b64encode(bytes(encoded.invoke(c, no_arguments))).decode("ascii")
+        for c in certificates
+    ]
 
 
 def _rows_per_task(rows: Iterator[object]) -> Iterator[tuple[str, int]]:
