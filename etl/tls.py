@@ -241,11 +241,6 @@ def verified_options(
                 f"connection '{connection}': a custom CA (CUSTOM_JDBC_CERT) is not supported "
                 f"for {vendor} yet; add the CA to the JVM trust store or remove it"
             )
-        if ca_file is None and _CA_FILE in spec.with_ca.values():
-            raise ConnectionResolutionError(
-                f"connection '{connection}': the {vendor} driver takes a custom CA only as a "
-                "trust store file, which needs the Spark session: pass it to spark_options"
-            )
         if spec.one_ca and len(certificates(connection, "", trusted.ca_pem)) > 1:
             raise ConnectionResolutionError(
                 f"connection '{connection}': the {vendor} driver trusts only the first "
@@ -254,7 +249,12 @@ def verified_options(
                 "ca_cert_identifier)"
             )
         placed = {_PEM_CA: trusted.ca_pem}
-        if ca_file is not None and _CA_FILE in spec.with_ca.values():
+        if _CA_FILE in spec.with_ca.values():
+            if ca_file is None:
+                raise ConnectionResolutionError(
+                    f"connection '{connection}': the {vendor} driver takes a custom CA only as "
+                    "a trust store file, which needs the Spark session: pass it to spark_options"
+                )
             placed[_CA_FILE] = ca_file(trusted.ca_pem)
         options.update({k: placed.get(v, v) for k, v in spec.with_ca.items()})
     if trusted.cert_string is not None:
