@@ -43,8 +43,13 @@ def bucket_name_problem(name: str) -> str | None:
         return "two adjacent periods, which S3 bucket names never have"
     if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
         return "formatted as an IP address, which S3 bucket names never are"
-    if name.startswith(RESERVED_PREFIXES) or name.endswith(RESERVED_SUFFIXES):
-        return "a prefix or suffix S3 reserves (an access point alias or another bucket type)"
+    reserved = [p for p in RESERVED_PREFIXES if name.startswith(p)]
+    reserved += [s for s in RESERVED_SUFFIXES if name.endswith(s)]
+    if reserved:
+        return (
+            f"S3 reserves bucket names with {reserved[0]!r} (an access point alias or another "
+            "bucket type): pick another name"
+        )
     return None
 
 

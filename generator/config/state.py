@@ -13,12 +13,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from generator.config.buckets import bucket_name_problem
 from generator.config.external import KmsKeyArn
 from generator.config.strict import STRICT
 
-BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
-RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-")
-RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3")
 KEY_CHARACTERS = re.compile(r"[A-Za-z0-9!_.*'()/-]+")
 """S3's "safe characters" for object keys: nothing that needs URL encoding or escaping."""
 KEY_MAX_BYTES = 1024
@@ -27,17 +25,16 @@ REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$"
 
 
 def _bucket_name(name: str) -> str:
-    """S3's general purpose bucket naming rules, without dots: the backend talks HTTPS to
-    `<bucket>.s3.<region>.amazonaws.com`, whose certificate does not cover a dotted name."""
-    if not BUCKET_NAME.fullmatch(name):
+    """S3's bucket naming rules (:func:`generator.config.buckets.bucket_name_problem`), and no
+    dots: the backend talks HTTPS to `<bucket>.s3.<region>.amazonaws.com`, whose certificate
+    does not cover a dotted name."""
+    if "." in name:
         raise ValueError(
-            "a state bucket name is 3-63 characters of a-z, 0-9 and '-', starting and ending "
-            "with a letter or digit (no dots: HTTPS to a dotted bucket fails certificate checks)"
+            "a state bucket name has no dots (HTTPS to a dotted bucket fails certificate checks)"
         )
-    reserved = [p for p in RESERVED_BUCKET_PREFIXES if name.startswith(p)]
-    reserved += [s for s in RESERVED_BUCKET_SUFFIXES if name.endswith(s)]
-    if reserved:
-        raise ValueError(f"S3 reserves bucket names with {reserved[0]!r}: pick another name")
+    problem = bucket_name_problem(name)
+    if problem:
+        raise ValueError(problem)
     return name
 
 
